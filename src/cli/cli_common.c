@@ -1,0 +1,120 @@
+#include "cli.h"
+
+#include "../lib/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_common_init(cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fmt = ATS_FMT_TEXT;
+	c->now = time(NULL);
+	c->at = c->now;
+	const char *nc = getenv("NO_COLOR");
+	c->color = isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+int cli_common_opt(cli_common *c, int opt, const char *arg)
+{
+	ats_err err = {0};
+	switch (opt) {
+	case CLI_OPT_FORMAT: {
+		int f = ats_format_parse(arg);
+		if (f < 0) {
+			cli_fail("--format %s: unknown format", arg);
+			return -1;
+		}
+		c->fmt = (ats_format)f;
+		return 1;
+	}
+	case CLI_OPT_OUTPUT:
+		c->output = arg;
+		return 1;
+	case CLI_OPT_AT:
+		if (ats_time_parse(arg, c->now, &c->at, &err) != 0) {
+			cli_fail("--at: %s", err.msg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_ROOT:
+		if (!realpath(arg, c->root_buf)) {
+			cli_fail("--root %s: no such directory", arg);
+			return -1;
+		}
+		c->root = strcmp(c->root_buf, "/") == 0 ? NULL : c->root_buf;
+		return 1;
+	case CLI_OPT_DEVICE_ID:
+		c->device_id = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("atscheck: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return ATS_VERDICT_UNKNOWN;
+}
+
+int cli_usage_error(const char *cmd)
+{
+	fprintf(stderr, "Try 'atscheck %s --help'.\n", cmd);
+	return ATS_VERDICT_UNKNOWN;
+}
+
+int cli_emit(json_t *report, const cli_common *c)
+{
+	ats_err err = {0};
+	ats_render_opts ro = {.color = c->color && !c->output};
+	char host[256];
+	const char *id = c->device_id;
+
+	if (!id && gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		id = host;
+	}
+	ats_report_stamp(report, id);
+	int code = (int)json_integer_value(json_object_get(report, "exit_code"));
+	char *out = ats_report_render(report, c->fmt, &ro, &err);
+	json_decref(report);
+	if (!out)
+		return cli_fail("%s", err.msg);
+	if (c->output) {
+		if (ats_file_write_atomic(c->output, out, strlen(out), 0644, &err) != 0)
+			code = cli_fail("%s", err.msg);
+	} else if (fputs(out, stdout) == EOF || fflush(stdout) != 0) {
+		code = cli_fail("cannot write to standard output");
+	}
+	free(out);
+	return code;
+}
+
+static int progress_shown;
+
+void cli_progress(const char *what, size_t done, size_t total)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (total)
+		fprintf(stderr, "\r%s %zu/%zu (%zu%%)\033[K", what, done, total, done * 100 / total);
+	else
+		fprintf(stderr, "\r%s %zu\033[K", what, done);
+	progress_shown = 1;
+}
+
+void cli_progress_end(void)
+{
+	if (progress_shown && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}

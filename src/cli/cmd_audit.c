@@ -1,0 +1,107 @@
+#include "cli.h"
+
+#include "../lib/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: atscheck audit [--bundle FILE]... [--capath DIR]... [--sdk-config FILE]\n"
+	"                      [--warn-days N] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n\n"
+	"Checks trust stores for the four Amazon Root CAs and the two Starfield cross-signers, by\n"
+	"SHA-256 of the certificate and of its public key, never by name alone. With no --bundle and\n"
+	"no --capath, audits the stores this device really uses: OpenSSL's defaults (and\n"
+	"SSL_CERT_FILE / SSL_CERT_DIR), libcurl's CA file and path, an AVS Device SDK config's, and\n"
+	"Debian's selection in /etc/ca-certificates.conf.\n\n"
+	"  --bundle FILE      a CA bundle: PEM, DER or PKCS#7 (repeatable)\n"
+	"  --capath DIR       a hashed CA directory such as /etc/ssl/certs (repeatable)\n"
+	"  --sdk-config FILE  AlexaClientSDKConfig.json: audit its libcurlUtils CA file/path too\n"
+	"  --warn-days N      warn when a CA expires within N days (default 365)\n" CLI_COMMON_HELP
+	"\nStatuses: present, variant, impostor, expired, not-yet-valid, deselected, missing.\n"
+	"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
+
+enum { OPT_BUNDLE = CLI_OPT_FIRST_OWN, OPT_CAPATH, OPT_SDK, OPT_WARN };
+
+int cmd_audit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{"bundle", required_argument, NULL, OPT_BUNDLE},
+		{"capath", required_argument, NULL, OPT_CAPATH},
+		{"sdk-config", required_argument, NULL, OPT_SDK},
+		{"warn-days", required_argument, NULL, OPT_WARN},
+		{NULL, 0, NULL, 0},
+	};
+	cli_common c;
+	const char **bundles = calloc((size_t)argc + 1, sizeof(char *));
+	const char **capaths = calloc((size_t)argc + 1, sizeof(char *));
+	size_t nb = 0, nc = 0;
+	ats_store_opts so = {0};
+	ats_audit_opts ao = {.warn_days = 365};
+	ats_store_list *stores = NULL;
+	json_t *report = NULL;
+	ats_err err = {0};
+	int rc = ATS_VERDICT_UNKNOWN, opt;
+
+	cli_common_init(&c);
+	if (!bundles || !capaths)
+		goto out;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int r = cli_common_opt(&c, opt, optarg);
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case CLI_OPT_HELP:
+			fputs(usage, stdout);
+			rc = 0;
+			goto out;
+		case OPT_BUNDLE: bundles[nb++] = optarg; break;
+		case OPT_CAPATH: capaths[nc++] = optarg; break;
+		case OPT_SDK: so.sdk_config = optarg; break;
+		case OPT_WARN: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 36500) {
+				rc = cli_fail("--warn-days %s: expected a number of days", optarg);
+				goto out;
+			}
+			ao.warn_days = (int)v;
+			break;
+		}
+		default:
+			rc = cli_usage_error("audit");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = cli_fail("audit: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	so.root = c.root;
+	so.bundles = bundles;
+	so.capaths = capaths;
+	so.use_env = c.root == NULL;
+	ao.at = c.at;
+	ao.root = c.root;
+	if (ats_store_list_load(&so, &stores, &err) != 0 ||
+	    ats_audit_run(stores, &ao, &report, &err) != 0) {
+		rc = cli_fail("%s", err.msg);
+		goto out;
+	}
+	/* Every unreadable input gets its one line on stderr too, whatever the format. */
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(report, "problems"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "severity")), "UNKNOWN") == 0)
+			fprintf(stderr, "atscheck: %s\n", json_string_value(json_object_get(p, "message")));
+	rc = cli_emit(report, &c);
+out:
+	ats_store_list_free(stores);
+	free(bundles);
+	free(capaths);
+	return rc;
+}

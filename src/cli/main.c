@@ -1,0 +1,68 @@
+/* atscheck: will this device trust Amazon Trust Services, reach AVS over HTTP/2, and present a
+ * valid device certificate? */
+#include "cli.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
+	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: atscheck [COMMAND] [OPTIONS]\n\n"
+		   "Checks that this device trusts Amazon Trust Services (ATS), can reach AVS over\n"
+		   "HTTP/2, and holds a valid device certificate; fixes what it can.\n\nCommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nWith no command, atscheck runs '%s'.\n"
+		   "'atscheck COMMAND --help' describes a command.\n\n"
+		   "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL (a check failed), 3 UNKNOWN (could not run).\n",
+		commands[0].name);
+}
+
+static void version(void)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	printf("atscheck %s\nOpenSSL %s\nlibcurl %s (%s, HTTP/2 %s%s%s)\n", ATS_VERSION,
+	       OpenSSL_version(OPENSSL_VERSION) + strlen("OpenSSL "), cv->version,
+	       cv->ssl_version ? cv->ssl_version : "no TLS",
+	       (cv->features & CURL_VERSION_HTTP2) ? "yes" : "no",
+	       cv->nghttp2_version ? ", nghttp2 " : "", cv->nghttp2_version ? cv->nghttp2_version : "");
+}
+
+int main(int argc, char **argv)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+			  strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		rc = 0;
+	} else if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		version();
+		rc = 0;
+	} else if (argc < 2 || argv[1][0] == '-') {
+		/* No command: the main job, with whatever options were given. */
+		argv[0] = (char *)commands[0].name;
+		rc = commands[0].run(argc, argv);
+	} else {
+		rc = -1;
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (strcmp(argv[1], commands[i].name) == 0)
+				rc = commands[i].run(argc - 1, argv + 1);
+		if (rc == -1) {
+			fprintf(stderr, "atscheck: '%s' is not a command.\n", argv[1]);
+			usage(stderr);
+			rc = ATS_VERDICT_UNKNOWN;
+		}
+	}
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,33 @@
+/* Reads certificates out of whatever a trust store file holds: PEM (any text between blocks,
+ * CRLF line ends, TRUSTED CERTIFICATE blocks), DER (one or several concatenated), PKCS#7 (PEM or
+ * DER). Each certificate or broken entry is handed to a callback with its position, so a broken
+ * entry is reported and the rest still read. */
+#ifndef ATS_PEM_H
+#define ATS_PEM_H
+
+#include <stddef.h>
+
+typedef struct ats_cert_pos {
+	int line;  /* line of the BEGIN marker (PEM); 0 for DER */
+	int index; /* 1-based position of the entry in the file */
+} ats_cert_pos;
+
+typedef struct ats_cert_sink {
+	void *ctx;
+	/* der points into a buffer valid only during the call. */
+	void (*cert)(void *ctx, const unsigned char *der, size_t len, ats_cert_pos pos);
+	void (*problem)(void *ctx, ats_cert_pos pos, const char *msg);
+} ats_cert_sink;
+
+/* Returns the number of certificates found (problems go to the sink). */
+int ats_certs_scan(const unsigned char *data, size_t len, const ats_cert_sink *sink);
+
+/* Decodes the first CERTIFICATE block of a PEM text; *der malloc'd. 0 on success. */
+int ats_pem_decode_first(const char *pem, size_t len, unsigned char **der, size_t *derlen);
+
+/* Encodes DER as a "-----BEGIN <label>-----" PEM block with 64-column lines; returns the length
+ * written to out (which needs ats_pem_encoded_len bytes) . */
+size_t ats_pem_encoded_len(size_t derlen, const char *label);
+size_t ats_pem_encode(const unsigned char *der, size_t derlen, const char *label, char *out);
+
+#endif
