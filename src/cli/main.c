@@ -2,6 +2,8 @@
  * valid device certificate? */
 #include "cli.h"
 
+#include "../lib/curl_lazy.h"
+
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -39,8 +41,7 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	int rc;
+	int rc; /* libcurl is loaded and initialised by the first command that uses it */
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 			  strcmp(argv[1], "help") == 0)) {
 		usage(stdout);
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 			rc = ATS_VERDICT_UNKNOWN;
 		}
 	}
-	curl_global_cleanup();
+	if (ats_curl_loaded())
+		curl_global_cleanup();
 	return rc;
 }

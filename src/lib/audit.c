@@ -264,7 +264,13 @@ static json_t *store_json(const ats_store *s)
 int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **report, ats_err *err)
 {
 	ats_debian_ca deb[ATS_CA_COUNT];
-	bool have_deb = ats_debian_selection(o->root, deb);
+	bool need_deb = false, have_deb = false;
+	/* Debian's selection explains the system's own stores; stores named on the command line
+	 * are judged on their own, so an audit of a given bundle skips reading it. */
+	for (size_t si = 0; si < l->n; si++)
+		need_deb |= !l->v[si]->user_given;
+	if (need_deb)
+		have_deb = ats_debian_selection(o->root, deb);
 	json_t *r = json_object(), *stores = json_array(), *problems = json_array();
 	ats_verdict overall = ATS_VERDICT_OK;
 	char buf[32], msg[1024];

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "curl_lazy.h"
+
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -9,12 +11,18 @@
 
 void ats_report_stamp(json_t *r, const char *device_id)
 {
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	json_t *tool = json_pack("{s:s, s:s}", "atscheck", ATS_VERSION, "openssl",
+				 OpenSSL_version(OPENSSL_VERSION));
+	/* libcurl's facts only when this run used libcurl: an audit of a given bundle does not,
+	 * and loading it just to name its version would double that audit's cost. */
+	if (ats_curl_loaded()) {
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		json_object_set_new(tool, "libcurl", json_string(cv->version));
+		json_object_set_new(tool, "libcurl_http2",
+				    json_boolean((cv->features & CURL_VERSION_HTTP2) != 0));
+	}
 	json_object_set_new(r, "schema_version", json_integer(ATS_SCHEMA_VERSION));
-	json_object_set_new(r, "tool", json_pack("{s:s, s:s, s:s, s:b}", "atscheck", ATS_VERSION,
-						 "openssl", OpenSSL_version(OPENSSL_VERSION),
-						 "libcurl", cv->version,
-						 "libcurl_http2", (cv->features & CURL_VERSION_HTTP2) != 0));
+	json_object_set_new(r, "tool", tool);
 	if (device_id)
 		json_object_set_new(r, "device", json_string(device_id));
 }
