@@ -258,6 +258,8 @@ static json_t *store_json(const ats_store *s)
 			      ats_store_kind_name(s->kind), "labels", s->labels, "certificates",
 			      (int)s->n, "entry_problems", s->problems);
 	json_object_set_new(j, "error", s->error ? json_string(s->error) : json_null());
+	if (s->aliases)
+		json_object_set(j, "aliases", s->aliases);
 	return j;
 }
 

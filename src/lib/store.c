@@ -62,6 +62,7 @@ void ats_store_free(ats_store *s)
 	free(s->host_path);
 	free(s->error);
 	json_decref(s->labels);
+	json_decref(s->aliases);
 	json_decref(s->problems);
 	free(s);
 }

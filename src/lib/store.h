@@ -27,6 +27,7 @@ typedef struct ats_store {
 	char *path;      /* as the device sees it */
 	char *host_path; /* where it was read on this machine (differs under --root) */
 	json_t *labels;  /* who uses it: ["openssl-default-file", "libcurl-cainfo", ...] */
+	json_t *aliases; /* other names it was found by (links to it), or NULL */
 	bool user_given; /* named on the command line (an unreadable one is UNKNOWN, not CRITICAL) */
 	ats_store_cert *certs;
 	size_t n, cap;

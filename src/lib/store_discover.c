@@ -39,9 +39,20 @@ static int discover(ats_store_list *l, const char *root, ats_store_kind kind, co
 	if (!path || !*path)
 		return 0;
 	if (ats_root_path(root, path, host, sizeof(host), &err) == 0) {
+		char a[PATH_MAX], b[PATH_MAX];
+		/* Without a root, links are the host's own: compare where they lead. */
+		const char *mine = root && *root ? host : realpath(host, a) ? a : host;
 		for (size_t i = 0; i < l->n; i++) {
-			if (l->v[i]->kind == kind && strcmp(l->v[i]->host_path, host) == 0) {
+			const char *theirs = l->v[i]->host_path;
+			if (!(root && *root) && realpath(theirs, b))
+				theirs = b;
+			if (l->v[i]->kind == kind && strcmp(theirs, mine) == 0) {
 				json_array_append_new(l->v[i]->labels, json_string(label));
+				if (strcmp(l->v[i]->path, path) != 0) {
+					if (!l->v[i]->aliases)
+						l->v[i]->aliases = json_array();
+					json_array_append_new(l->v[i]->aliases, json_string(path));
+				}
 				return 0;
 			}
 		}
@@ -51,6 +62,22 @@ static int discover(ats_store_list *l, const char *root, ats_store_kind kind, co
 	if (!s)
 		return -1;
 	json_array_append_new(s->labels, json_string(label));
+	/* Name the store by where it really is (/usr/lib/ssl/cert.pem is a link to the bundle),
+	 * keeping the name it was found by. */
+	char real[PATH_MAX];
+	const char *canon = NULL;
+	if (root && *root)
+		canon = ats_root_strip(root, s->host_path);
+	else if (realpath(s->host_path, real))
+		canon = real;
+	if (canon && strcmp(canon, s->path) != 0) {
+		char *p = strdup(canon);
+		if (p) {
+			s->aliases = json_pack("[s]", s->path);
+			free(s->path);
+			s->path = p;
+		}
+	}
 	return list_add(l, s);
 }
 
@@ -125,6 +152,10 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 		const char *env_file = o->use_env ? getenv(X509_get_default_cert_file_env()) : NULL;
 		const char *env_dir = o->use_env ? getenv(X509_get_default_cert_dir_env()) : NULL;
 		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		if (env_file && !*env_file)
+			env_file = NULL;
+		if (env_dir && !*env_dir)
+			env_dir = NULL;
 
 		discover(l, o->root, ATS_STORE_BUNDLE, env_file ? env_file : X509_get_default_cert_file(),
 			 env_file ? "openssl-env-SSL_CERT_FILE" : "openssl-default-file");
