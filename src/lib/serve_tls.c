@@ -79,33 +79,35 @@ static void on_problem(void *ctx, ats_cert_pos pos, const char *msg)
 
 /* Every certificate of a PEM, DER or PKCS#7 file, in order; a broken entry fails the whole file
  * (a server must send exactly what it was given). */
-static STACK_OF(X509) *read_certs(const char *path, const char *what, ats_err *err)
+static int read_certs(const char *path, const char *what, STACK_OF(X509) **out, ats_err *err)
 {
 	unsigned char *data = NULL;
 	size_t len;
 	cert_list l = {.certs = sk_X509_new_null()};
+	int rc;
 	if (!l.certs) {
-		ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
 		goto bad;
 	}
-	if (ats_file_read(path, NULL, &data, &len, err) != 0)
+	if ((rc = ats_file_read(path, NULL, &data, &len, err)) != 0)
 		goto bad;
 	ats_cert_sink sink = {.ctx = &l, .cert = on_cert, .problem = on_problem};
 	ats_certs_scan(data, len, &sink);
 	if (l.problem[0]) {
-		ats_err_set(err, ATS_EPARSE, "%s (%s): %s", path, what, l.problem);
+		rc = ats_err_set(err, ATS_EPARSE, "%s (%s): %s", path, what, l.problem);
 		goto bad;
 	}
 	if (sk_X509_num(l.certs) == 0) {
-		ats_err_set(err, ATS_EPARSE, "%s (%s): no certificate in it", path, what);
+		rc = ats_err_set(err, ATS_EPARSE, "%s (%s): no certificate in it", path, what);
 		goto bad;
 	}
 	free(data);
-	return l.certs;
+	*out = l.certs;
+	return 0;
 bad:
 	free(data);
 	sk_X509_pop_free(l.certs, X509_free);
-	return NULL;
+	return rc;
 }
 
 /* Never asks for a passphrase: an encrypted key is an error, not a prompt. */
@@ -115,13 +117,14 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static EVP_PKEY *read_key(const char *path, ats_err *err)
+static int read_key(const char *path, EVP_PKEY **out, ats_err *err)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
 	EVP_PKEY *k = NULL;
-	if (ats_file_read(path, NULL, &data, &len, err) != 0)
-		return NULL;
+	int rc = ats_file_read(path, NULL, &data, &len, err);
+	if (rc != 0)
+		return rc;
 	BIO *b = BIO_new_mem_buf(data, (int)len);
 	if (b)
 		k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
@@ -133,13 +136,14 @@ static EVP_PKEY *read_key(const char *path, ats_err *err)
 		const char *why = memmem(data, len, "ENCRYPTED", 9) ? "the key is encrypted (give it "
 								   "unencrypted)"
 								 : "not a private key (PEM or DER)";
-		ats_err_set(err, ATS_EPARSE, "%s (--key): %s", path, why);
+		rc = ats_err_set(err, ATS_EPARSE, "%s (--key): %s", path, why);
 	}
 	ERR_clear_error();
 	BIO_free(b);
 	ats_wipe(data, len);
 	free(data);
-	return k;
+	*out = k;
+	return rc;
 }
 
 static int set_versions(SSL_CTX *ctx, const ats_serve_opts *o, ats_err *err)
@@ -181,14 +185,14 @@ static int set_identity(SSL_CTX *ctx, const ats_serve_opts *o, ats_err *err)
 		goto out;
 	}
 	if (!leaf) {
-		if (!(certs = read_certs(o->cert_file, "--cert", err)))
+		if ((rc = read_certs(o->cert_file, "--cert", &certs, err)) != 0)
 			goto out;
 		leaf = sk_X509_value(certs, 0);
 	}
-	if (o->chain_file && !(extra = read_certs(o->chain_file, "--chain", err)))
+	if (o->chain_file && (rc = read_certs(o->chain_file, "--chain", &extra, err)) != 0)
 		goto out;
 	key = o->key;
-	if (!key && !(key = read_key(o->key_file, err)))
+	if (!key && (rc = read_key(o->key_file, &key, err)) != 0)
 		goto out;
 	rc = ATS_ECRYPTO;
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1) {
