@@ -72,9 +72,15 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 static void on_problem(void *ctx, ats_cert_pos pos, const char *msg)
 {
 	cert_list *l = ctx;
-	if (!l->problem[0])
-		snprintf(l->problem, sizeof(l->problem), "entry %d (line %d): %s", pos.index, pos.line,
-			 msg);
+	if (l->problem[0])
+		return;
+	if (pos.line > 0)
+		snprintf(l->problem, sizeof(l->problem), "certificate %d (line %d): %s", pos.index,
+			 pos.line, msg);
+	else if (pos.index > 0)
+		snprintf(l->problem, sizeof(l->problem), "certificate %d: %s", pos.index, msg);
+	else
+		snprintf(l->problem, sizeof(l->problem), "%s", msg);
 }
 
 /* Every certificate of a PEM, DER or PKCS#7 file, in order; a broken entry fails the whole file
