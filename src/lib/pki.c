@@ -1,5 +1,6 @@
 #include "pki.h"
 
+#include "time_abi.h"
 #include "util.h"
 
 #include <openssl/bio.h>
@@ -65,17 +66,6 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
-/* ASN1_TIME_set() takes the library's time_t, which Debian 12's armhf libssl3 keeps at 32 bits
- * while ours is 64 (_TIME_BITS=64): pass the time as text instead. */
-static int set_time(ASN1_TIME *s, time_t t)
-{
-	struct tm tm;
-	char buf[32];
-	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y%m%d%H%M%SZ", &tm))
-		return 0;
-	return ASN1_TIME_set_string_X509(s, buf);
-}
-
 static int add_san(X509 *x, const ats_pki_cert_opts *o)
 {
 	char buf[2048] = "";
@@ -111,8 +101,8 @@ X509 *ats_pki_cert_new(const ats_pki_cert_opts *o, ats_err *err)
 	    !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) || !X509_set_version(x, 2) ||
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, o->issuer ? X509_get_subject_name(o->issuer) : name) ||
-	    !set_time(X509_getm_notBefore(x), o->not_before) ||
-	    !set_time(X509_getm_notAfter(x), o->not_after) || !X509_set_pubkey(x, o->key))
+	    !ats_asn1_time_set(X509_getm_notBefore(x), (int64_t)o->not_before) ||
+	    !ats_asn1_time_set(X509_getm_notAfter(x), (int64_t)o->not_after) || !X509_set_pubkey(x, o->key))
 		goto crypto;
 	if (o->ca) {
 		if (o->pathlen >= 0)
