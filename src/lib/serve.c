@@ -122,7 +122,7 @@ static int listen_on(ats_serve *s, const char *spec, ats_err *err)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (a->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 128) == 0) {
+		if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
 			struct sockaddr_storage ss;
 			socklen_t sl = sizeof(ss);
 			getsockname(fd, (struct sockaddr *)&ss, &sl);
