@@ -4,7 +4,8 @@
 # Libraries come from one of two places:
 #   -DATS_CROSS_SYSROOT=DIR  a sysroot made by contrib/cross/sysroot (what contrib/cross/check uses)
 #   nothing                  Debian multiarch: the ':arm64' / ':armhf' -dev packages installed
-#                            beside the native ones (/usr/lib/<triplet>, /usr/include/<triplet>)
+#                            beside the native ones (/usr/lib/<triplet>, /usr/include/<triplet>;
+#                            not exercised by contrib/cross/check)
 # Programs built here (embed_cabundle at build time, the tests) run under qemu-user through
 # CMAKE_CROSSCOMPILING_EMULATOR.
 set(CMAKE_SYSTEM_NAME Linux)
