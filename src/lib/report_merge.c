@@ -177,11 +177,11 @@ int ats_merge_verdict_of(const char *s)
 	return strcmp(s, "UNKNOWN") == 0 ? ATS_VERDICT_UNKNOWN : (int)v;
 }
 
-static int add_cause(ats_merge *m, row *r, const json_t *p)
+static int add_cause(ats_merge *m, row *r, const mj_doc *d, const mj_node *p)
 {
-	const char *key = ats_json_str(p, "cause");
+	const char *key = mj_str(d, p, "cause");
 	if (!*key)
-		key = ats_json_str(p, "message");
+		key = mj_str(d, p, "message");
 	if (!*key)
 		return 0;
 	uint32_t before = m->causes.n;
@@ -191,9 +191,9 @@ static int add_cause(ats_merge *m, row *r, const json_t *p)
 	if (m->causes.n > before) {
 		/* new cause: grow its side tables to the table's capacity */
 		uint8_t *sev = realloc(m->cause_sev, m->causes.cap);
-		char **fix = realloc(m->cause_fix, m->causes.cap * sizeof(*fix));
 		if (sev)
 			m->cause_sev = sev;
+		char **fix = realloc(m->cause_fix, m->causes.cap * sizeof(*fix));
 		if (fix)
 			m->cause_fix = fix;
 		if (!sev || !fix)
@@ -201,11 +201,11 @@ static int add_cause(ats_merge *m, row *r, const json_t *p)
 		m->cause_sev[id] = 0;
 		m->cause_fix[id] = NULL;
 	}
-	int sev = ats_merge_verdict_of(ats_json_str(p, "severity"));
+	int sev = ats_merge_verdict_of(mj_str(d, p, "severity"));
 	if (ats_merge_rank(sev) > ats_merge_rank(m->cause_sev[id]))
 		m->cause_sev[id] = (uint8_t)sev;
-	if (!m->cause_fix[id] && *ats_json_str(p, "fix"))
-		m->cause_fix[id] = strdup(ats_json_str(p, "fix"));
+	if (!m->cause_fix[id] && *mj_str(d, p, "fix"))
+		m->cause_fix[id] = strdup(mj_str(d, p, "fix"));
 	for (uint32_t i = 0; i < r->ncauses; i++)
 		if (r->causes[i] == (uint32_t)id)
 			return 0;
@@ -219,24 +219,16 @@ static int add_cause(ats_merge *m, row *r, const json_t *p)
 
 /* Any object with "not_after_epoch" and a name that is still usable and expires within the
  * horizon: the earliest date per item name. */
-static int add_expiring(ats_merge *m, row *r, const json_t *j)
+static int add_expiring(ats_merge *m, row *r, const mj_doc *d, const mj_node *j)
 {
-	size_t i;
-	const char *k;
-	json_t *v;
-	if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			if (add_expiring(m, r, v) != 0)
-				return -1;
-		return 0;
-	}
-	if (!json_is_object(j))
-		return 0;
-	const json_t *na = json_object_get(j, "not_after_epoch");
-	const char *name = *ats_json_str(j, "name") ? ats_json_str(j, "name") : ats_json_str(j, "subject");
-	if (json_is_integer(na) && *name && !json_is_false(json_object_get(j, "usable"))) {
-		int64_t e = json_integer_value(na);
-		if (e >= (int64_t)m->o.at && e < (int64_t)m->o.at + (int64_t)m->o.horizon_days * DAY) {
+	const mj_node *c;
+	if (j->type == MJ_OBJ) {
+		const mj_node *na = mj_get(d, j, "not_after_epoch"), *usable = mj_get(d, j, "usable");
+		const char *name = *mj_str(d, j, "name") ? mj_str(d, j, "name") : mj_str(d, j, "subject");
+		if (na && na->type == MJ_NUM && na->is_int && *name && !(usable && usable->type == MJ_FALSE) &&
+		    na->num >= (int64_t)m->o.at &&
+		    na->num < (int64_t)m->o.at + (int64_t)m->o.horizon_days * DAY) {
+			uint32_t i;
 			long id = ats_tab_intern(&m->items, name);
 			if (id < 0)
 				return -1;
@@ -247,62 +239,61 @@ static int add_expiring(ats_merge *m, row *r, const json_t *j)
 				if (!x)
 					return -1;
 				r->exp = x;
-				r->exp[r->nexp++] = (expiry){(uint32_t)id, e};
-			} else if (e < r->exp[i].epoch) {
-				r->exp[i].epoch = e;
+				r->exp[r->nexp++] = (expiry){(uint32_t)id, na->num};
+			} else if (na->num < r->exp[i].epoch) {
+				r->exp[i].epoch = na->num;
 			}
 		}
 	}
-	json_object_foreach((json_t *)j, k, v)
-		if ((json_is_object(v) || json_is_array(v)) && add_expiring(m, r, v) != 0)
+	for (c = mj_first(d, j); c; c = mj_next(d, c))
+		if ((c->type == MJ_OBJ || c->type == MJ_ARR) && add_expiring(m, r, d, c) != 0)
 			return -1;
 	return 0;
 }
 
-static int fill_row(ats_merge *m, row *r, const char *file, time_t mtime, const json_t *rep)
+static int fill_row(ats_merge *m, row *r, const char *file, time_t mtime, const mj_doc *d)
 {
-	const json_t *tool = json_object_get(rep, "tool"), *stores, *s, *ca, *p;
-	size_t i, j;
+	const mj_node *rep = &d->v[0], *tool = mj_get(d, rep, "tool"), *stores, *s, *ca, *p, *err;
 	long id;
 
 	r->mtime = mtime;
 	if (!(r->file = strdup(file)))
 		return -1;
-	r->verdict = (uint8_t)ats_merge_verdict_of(ats_json_str(rep, "verdict"));
+	r->verdict = (uint8_t)ats_merge_verdict_of(mj_str(d, rep, "verdict"));
 #define INTERN(field, tab, str)                          \
-	if ((id = ats_tab_intern(&m->tab, str)) < 0)         \
+	if ((id = ats_tab_intern(&m->tab, str)) < 0)     \
 		return -1;                               \
 	r->field = (uint32_t)id;
-	INTERN(command, commands, ats_json_str(rep, "command"));
-	INTERN(openssl, versions, ats_json_str(tool, "openssl"));
-	INTERN(libcurl, versions, ats_json_str(tool, "libcurl"));
-	INTERN(atscheck, versions, ats_json_str(tool, "atscheck"));
+	INTERN(command, commands, mj_str(d, rep, "command"));
+	INTERN(openssl, versions, mj_str(d, tool, "openssl"));
+	INTERN(libcurl, versions, mj_str(d, tool, "libcurl"));
+	INTERN(atscheck, versions, mj_str(d, tool, "atscheck"));
 #undef INTERN
-	stores = json_object_get(rep, "stores");
+	stores = mj_get(d, rep, "stores");
 	if (!stores)
-		stores = json_object_get(json_object_get(rep, "audit"), "stores");
-	json_array_foreach(stores, i, s) {
-		if (json_is_string(json_object_get(s, "error")))
+		stores = mj_get(d, mj_get(d, rep, "audit"), "stores");
+	for (s = mj_first(d, stores); s; s = mj_next(d, s)) {
+		if ((err = mj_get(d, s, "error")) && err->type == MJ_STR)
 			continue; /* an unreadable store says nothing about what is in it */
-		json_array_foreach(json_object_get(s, "cas"), j, ca) {
-			const char *st = ats_json_str(ca, "status");
+		for (ca = mj_first(d, mj_get(d, s, "cas")); ca; ca = mj_next(d, ca)) {
+			const char *st = mj_str(d, ca, "status");
 			if (strcmp(st, "missing") != 0 && strcmp(st, "deselected") != 0)
 				continue;
-			if ((id = ats_tab_intern(&m->cas, ats_json_str(ca, "name"))) < 0)
+			if ((id = ats_tab_intern(&m->cas, mj_str(d, ca, "name"))) < 0)
 				return -1;
 			if (id < MAX_CAS)
 				r->missing |= 1ull << id;
 		}
 	}
-	json_array_foreach(json_object_get(rep, "problems"), i, p)
-		if (add_cause(m, r, p) != 0)
+	for (p = mj_first(d, mj_get(d, rep, "problems")); p; p = mj_next(d, p))
+		if (add_cause(m, r, d, p) != 0)
 			return -1;
-	return add_expiring(m, r, rep);
+	return add_expiring(m, r, d, rep);
 }
 
-void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const json_t *rep)
+void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *rep)
 {
-	const char *device = ats_json_str(rep, "device");
+	const char *device = mj_str(rep, &rep->v[0], "device");
 	char fallback[256];
 	row fresh = {0};
 

@@ -38,8 +38,9 @@ char *ats_merge_html(const json_t *summary);
 typedef struct ats_merge ats_merge;
 ats_merge *ats_merge_new(const ats_merge_opts *o);
 void ats_merge_free(ats_merge *m);
-/* Folds one report in (takes no ownership); thread-safe. */
-void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const json_t *report);
+/* Folds one parsed report in (takes no ownership); thread-safe. */
+struct mj_doc;
+void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const struct mj_doc *report);
 /* Counts and names a file that is not a usable report; thread-safe. */
 void ats_merge_bad(ats_merge *m, const char *file, const char *kind, const char *why);
 size_t ats_merge_done(ats_merge *m);

@@ -3,6 +3,7 @@
 #define ATS_REPORT_MERGE_INT_H
 
 #include "report_merge.h"
+#include "report_merge_json.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -8,10 +8,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define QUEUE 256
 
@@ -28,16 +30,18 @@ typedef struct scan {
 	const ats_merge_opts *o;
 	queue q;
 	size_t pushed;
-	int workers; /* 0: parse on the calling thread */
+	int workers; /* 0: parse on the calling thread, with own */
+	struct reader *own;
 } scan;
 
-static void one_file(ats_merge *m, const char *path);
+struct reader;
+static void one_file(ats_merge *m, struct reader *r, const char *path);
 
 static void push(scan *sc, char *path)
 {
 	queue *q = &sc->q;
 	if (!sc->workers) {
-		one_file(sc->m, path);
+		one_file(sc->m, sc->own, path);
 		free(path);
 		return;
 	}
@@ -67,43 +71,96 @@ static char *pop(queue *q)
 	return p;
 }
 
-static void one_file(ats_merge *m, const char *path)
-{
-	unsigned char *data = NULL;
-	size_t len;
-	ats_err err = {0};
-	json_error_t je;
-	struct stat st;
-	char why[512];
+/* What one parsing thread reuses from file to file. */
+typedef struct reader {
+	char *buf;
+	size_t cap;
+	mj_doc doc;
+} reader;
 
-	if (ats_file_read(path, path, &data, &len, &err) != 0) {
-		ats_merge_bad(m, path, "unreadable", err.msg);
+/* Reads path into r->buf (reused); 0, or -1 with why set. */
+static int read_file(reader *r, const char *path, size_t *len, time_t *mtime, char *why, size_t n)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = -1;
+	size_t off = 0;
+	if (fd < 0) {
+		snprintf(why, n, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, n, "not a regular file");
+		goto out;
+	}
+	if ((uint64_t)st.st_size > ATS_MAX_INPUT) {
+		snprintf(why, n, "too large (%lld bytes)", (long long)st.st_size);
+		goto out;
+	}
+	if ((size_t)st.st_size + 1 > r->cap) {
+		size_t cap = (size_t)st.st_size + 1 > 2 * r->cap ? (size_t)st.st_size + 1 : 2 * r->cap;
+		char *b = realloc(r->buf, cap);
+		if (!b) {
+			snprintf(why, n, "out of memory");
+			goto out;
+		}
+		r->buf = b;
+		r->cap = cap;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t k = read(fd, r->buf + off, (size_t)st.st_size - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			snprintf(why, n, "cannot read: %s", k < 0 ? strerror(errno) : "file shrank");
+			goto out;
+		}
+		off += (size_t)k;
+	}
+	*len = off;
+	*mtime = st.st_mtime;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+static void one_file(ats_merge *m, reader *r, const char *path)
+{
+	size_t len;
+	time_t mtime;
+	char why[256];
+	const mj_node *root;
+
+	if (read_file(r, path, &len, &mtime, why, sizeof(why)) != 0) {
+		ats_merge_bad(m, path, "unreadable", why);
 		return;
 	}
-	json_t *r = json_loadb((const char *)data, len, 0, &je);
-	free(data);
-	if (!r) {
-		snprintf(why, sizeof(why), "not whole JSON: line %d: %s", je.line, je.text);
+	if (mj_parse(&r->doc, r->buf, len) != 0) {
+		snprintf(why, sizeof(why), "not whole JSON: %s", r->doc.err);
 		ats_merge_bad(m, path, "partial", why);
-	} else if (!json_is_string(json_object_get(r, "command")) ||
-		   !json_is_string(json_object_get(r, "verdict"))) {
-		ats_merge_bad(m, path, "partial", "not an atscheck report: no \"command\" or \"verdict\"");
-	} else if (strcmp(ats_json_str(r, "command"), "merge") == 0) {
-		ats_merge_bad(m, path, "partial", "a fleet summary, not a device report");
-	} else {
-		ats_merge_add(m, path, stat(path, &st) == 0 ? st.st_mtime : 0, r);
+		return;
 	}
-	json_decref(r);
+	root = &r->doc.v[0];
+	const mj_node *cmd = mj_get(&r->doc, root, "command"), *v = mj_get(&r->doc, root, "verdict");
+	if (!cmd || cmd->type != MJ_STR || !v || v->type != MJ_STR)
+		ats_merge_bad(m, path, "partial", "not an atscheck report: no \"command\" or \"verdict\"");
+	else if (strcmp(cmd->str, "merge") == 0)
+		ats_merge_bad(m, path, "partial", "a fleet summary, not a device report");
+	else
+		ats_merge_add(m, path, mtime, &r->doc);
 }
 
 static void *worker(void *arg)
 {
 	scan *sc = arg;
+	reader r = {0};
 	char *p;
 	while ((p = pop(&sc->q)) != NULL) {
-		one_file(sc->m, p);
+		one_file(sc->m, &r, p);
 		free(p);
 	}
+	free(r.buf);
+	mj_free(&r.doc);
 	return NULL;
 }
 
@@ -151,13 +208,13 @@ static void walk(scan *sc, const char *dir)
 int ats_merge_run(const char *const *paths, size_t n, const ats_merge_opts *o, json_t **summary,
 		  ats_err *err)
 {
-	scan sc = {.o = o};
+	reader own = {0};
+	scan sc = {.o = o, .own = &own};
 	int jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs, started = 0, rc;
 	pthread_t th[64];
 
 	if (n == 0)
 		return ats_err_set(err, ATS_EUSAGE, "report merge: name at least one file or folder");
-	json_object_seed(0); /* before any thread makes objects */
 	if (!(sc.m = ats_merge_new(o)))
 		return ats_err_set(err, ATS_ENOMEM, "out of memory");
 	pthread_mutex_init(&sc.q.lock, NULL);
@@ -189,6 +246,8 @@ int ats_merge_run(const char *const *paths, size_t n, const ats_merge_opts *o, j
 		pthread_join(th[i], NULL);
 	if (o->progress)
 		o->progress(o->progress_ctx, ats_merge_done(sc.m));
+	free(own.buf);
+	mj_free(&own.doc);
 	rc = ats_merge_summary(sc.m, summary, err);
 	ats_merge_free(sc.m);
 	pthread_cond_destroy(&sc.q.not_empty);
