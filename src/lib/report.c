@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +22,16 @@ void ats_report_stamp(json_t *r, const char *device_id)
 						 "libcurl_http2", (cv->features & CURL_VERSION_HTTP2) != 0));
 	if (device_id)
 		json_object_set_new(r, "device", json_string(device_id));
+	/* The machine id tells apart devices that keep a default host name (report merge uses it). */
+	char mid[64] = "";
+	FILE *f = fopen("/etc/machine-id", "re");
+	if (f) {
+		if (fgets(mid, sizeof(mid), f))
+			mid[strcspn(mid, " \r\n")] = '\0';
+		fclose(f);
+	}
+	if (strlen(mid) == 32 && strspn(mid, "0123456789abcdef") == 32)
+		json_object_set_new(r, "machine_id", json_string(mid));
 }
 
 char *ats_report_json(const json_t *r)

@@ -294,7 +294,8 @@ static int fill_row(ats_merge *m, row *r, const char *file, time_t mtime, const 
 void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *rep)
 {
 	const char *device = mj_str(rep, &rep->v[0], "device");
-	char fallback[256];
+	const char *mid = mj_str(rep, &rep->v[0], "machine_id");
+	char fallback[256], key[1024];
 	row fresh = {0};
 
 	if (!*device) { /* no identity in the report: its file name stands for it */
@@ -305,6 +306,10 @@ void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *r
 			*dot = '\0';
 		device = fallback;
 	}
+	/* Many devices keep a default host name (every Raspberry Pi is "raspberrypi"): the machine
+	 * id tells them apart; the summary shows it only where two share a name. */
+	snprintf(key, sizeof(key), "%s%s%s", device, *mid ? "\x1f" : "", mid);
+	device = key;
 	pthread_mutex_lock(&m->lock);
 	m->done++;
 	long id = ats_tab_find(&m->devices, device);

@@ -68,6 +68,56 @@ static void tally_add(tally *t, const char *device)
 	json_array_append_new(t->ids, json_string(device));
 }
 
+/* Display names: the device name, with "@" and the start of its machine id only where two
+ * machines share a name. names[i] for device id i; free with free_names. */
+static char **display_names(const strtab *devices)
+{
+	strtab plain = {0};
+	uint32_t *count = NULL;
+	char **names = calloc(devices->n + 1, sizeof(char *));
+	if (!names)
+		goto bad;
+	for (uint32_t i = 0; i < devices->n; i++) {
+		char *sep = strchr(devices->s[i], '\x1f');
+		if (sep)
+			*sep = '\0'; /* the name alone, for a moment */
+		uint32_t before = plain.n;
+		long id = ats_tab_intern(&plain, devices->s[i]);
+		if (id >= 0 && plain.n > before) {
+			uint32_t *c = realloc(count, plain.cap * sizeof(*c));
+			if (c) {
+				count = c;
+				count[id] = 0;
+			}
+		}
+		if (sep)
+			*sep = '\x1f';
+		if (id < 0 || !count)
+			goto bad;
+		count[id]++;
+	}
+	for (uint32_t i = 0; i < devices->n; i++) {
+		const char *k = devices->s[i], *sep = strchr(k, '\x1f');
+		size_t n = sep ? (size_t)(sep - k) : strlen(k);
+		char name[1024];
+		snprintf(name, sizeof(name), "%.*s", (int)n, k);
+		if (sep && count[ats_tab_find(&plain, name)] > 1)
+			snprintf(name + n, sizeof(name) - n, "@%.8s", sep + 1);
+		if (!(names[i] = strdup(name)))
+			goto bad;
+	}
+	ats_tab_free(&plain);
+	free(count);
+	return names;
+bad:
+	for (uint32_t i = 0; names && i < devices->n; i++)
+		free(names[i]);
+	free(names);
+	ats_tab_free(&plain);
+	free(count);
+	return NULL;
+}
+
 static json_t *versions_json(const strtab *vt, const size_t *count)
 {
 	json_t *a = json_array();
@@ -80,29 +130,38 @@ static json_t *versions_json(const strtab *vt, const size_t *count)
 
 /* Compares with a previous summary: who got worse (a worse verdict, or a cause it did not
  * have), how many got better, who stopped reporting. */
-static int compare(const ats_merge *m, const uint32_t *order, json_t *base, json_t *out,
-		   size_t *nworse, size_t *ngone)
+static int compare(const ats_merge *m, const uint32_t *order, char *const *names, json_t *base,
+		   json_t *out, size_t *nworse, size_t *ngone)
 {
 	const json_t *bdev = json_object_get(base, "devices"), *d;
-	strtab names = {0};
-	size_t i, better = 0, same = 0, fresh = 0;
+	strtab was = {0};
+	size_t i, better = 0, same = 0, fresh = 0, nb = json_array_size(bdev);
 	json_t *worse = json_array(), *gone = json_array();
-	char *seen = calloc(json_array_size(bdev) + 1, 1);
+	char *seen = calloc(nb + 1, 1);
+	size_t *where = calloc(nb + 1, sizeof(size_t)); /* baseline name id -> its first row */
 	int rc = -1;
 
-	if (!worse || !gone || !seen)
+	if (!worse || !gone || !seen || !where)
 		goto out;
-	json_array_foreach(bdev, i, d)
-		if (ats_tab_intern(&names, ats_json_str(d, "device")) < 0)
+	json_array_foreach(bdev, i, d) {
+		uint32_t before = was.n;
+		long id = ats_tab_intern(&was, ats_json_str(d, "device"));
+		if (id < 0)
 			goto out;
+		if (was.n > before)
+			where[id] = i;
+		else
+			seen[i] = 1; /* a repeated row in the baseline is not a device gone */
+	}
 	for (size_t k = 0; k < m->devices.n; k++) {
 		const row *r = &m->rows[order[k]];
-		const char *dev = m->devices.s[order[k]];
-		long bi = ats_tab_find(&names, dev);
+		const char *dev = names[order[k]];
+		long bi = ats_tab_find(&was, dev);
 		if (bi < 0) {
 			fresh++;
 			continue;
 		}
+		bi = (long)where[bi];
 		seen[bi] = 1;
 		d = json_array_get(bdev, (size_t)bi);
 		int before = ats_merge_verdict_of(ats_json_str(d, "verdict"));
@@ -146,7 +205,8 @@ out:
 	json_decref(worse);
 	json_decref(gone);
 	free(seen);
-	ats_tab_free(&names);
+	free(where);
+	ats_tab_free(&was);
 	return rc;
 }
 
@@ -167,9 +227,10 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	size_t by_verdict[4] = {0}, nworse = 0, ngone = 0, npartial = 0;
 	json_t *s = json_object(), *devices = json_array(), *problems = json_array(), *a, *base = NULL;
 	char msg[2048], buf[32];
+	char **names = display_names(&m->devices);
 	int rc = ATS_ENOMEM;
 
-	if (m->oom || !order || !ossl || !curl || !tool || !cmds || !causes || !items || !s ||
+	if (m->oom || !names || !order || !ossl || !curl || !tool || !cmds || !causes || !items || !s ||
 	    !devices || !problems) {
 		ats_err_set(err, ATS_ENOMEM, "out of memory merging the reports");
 		goto out;
@@ -191,7 +252,7 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 
 	for (size_t k = 0; k < nd; k++) {
 		const row *r = &m->rows[order[k]];
-		const char *dev = m->devices.s[order[k]];
+		const char *dev = names[order[k]];
 		json_t *rc_ = json_array();
 		by_verdict[r->verdict & 3]++;
 		ossl[r->openssl]++;
@@ -274,7 +335,7 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	json_object_set_new(s, "expiring", sorted_by(a, "first_not_after_epoch", "name", true));
 	if (base) {
 		json_t *b = json_pack("{s:s}", "file", m->o.baseline);
-		if (compare(m, order, base, b, &nworse, &ngone) != 0) {
+		if (compare(m, order, names, base, b, &nworse, &ngone) != 0) {
 			json_decref(b);
 			ats_err_set(err, ATS_ENOMEM, "out of memory comparing with the baseline");
 			goto out;
@@ -321,6 +382,9 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	s = NULL;
 	rc = 0;
 out:
+	for (i = 0; names && i < m->devices.n; i++)
+		free(names[i]);
+	free(names);
 	for (i = 0; causes && i < m->causes.n; i++)
 		json_decref(causes[i].ids);
 	for (i = 0; items && i < m->items.n; i++)

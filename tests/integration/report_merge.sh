@@ -87,6 +87,18 @@ check "fleet worse devices" grep -qx 'atscheck_fleet_worse_devices 2' "$T/out"
 expect_exit 2 "junit" "$ATSCHECK" report merge "$F" --at $AT --format junit
 check "junit valid" xmllint --noout --schema "$ATS_SOURCE_DIR/reports/junit.xsd" "$T/out"
 
+# Two devices that kept the default host name are told apart by their machine id.
+mkdir "$T/pis"
+for m in aaaaaaaa bbbbbbbb; do
+  jq --arg m "${m}000000000000000000000000" '.device = "raspberrypi" | .machine_id = $m' "$F/site-a/ok-1.json" > "$T/pis/$m.json"
+done
+jq '.device = "raspberrypi" | .machine_id = "aaaaaaaa000000000000000000000000"' "$F/site-b/warn-3.json" > "$T/pis/aaaa-newer.json"
+touch -d '2030-01-01' "$T/pis/aaaa-newer.json"
+"$ATSCHECK" report merge "$T/pis" --format json > "$T/pis.json" 2>/dev/null
+check "same host name, two machine ids: two devices, named apart" \
+  jq -e '[.devices[].device] == ["raspberrypi@aaaaaaaa", "raspberrypi@bbbbbbbb"] and .files.duplicates == 1' "$T/pis.json"
+check "the same machine twice counts once, newest report" jq -e '.devices[0].verdict == "WARNING"' "$T/pis.json"
+
 # Nothing there, and bad usage.
 mkdir "$T/empty"
 expect_exit 3 "no report found: UNKNOWN, still a summary" "$ATSCHECK" report merge "$T/empty" --format json
