@@ -55,6 +55,22 @@ static json_t *sorted_by(json_t *arr, const char *first, const char *key, bool a
 	return out;
 }
 
+/* Causes: the most severe first (what stops devices before what only warns), then the most
+ * devices. The severity goes into the first sort key for the sort and out again. */
+static json_t *causes_sorted(json_t *arr)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(arr, i, c)
+		json_object_set_new(c, "_rank", json_integer(ats_merge_rank(ats_merge_verdict_of(
+							 ats_json_str(c, "severity"))) * 1000000000LL +
+						 json_integer_value(json_object_get(c, "devices"))));
+	arr = sorted_by(arr, "_rank", "cause", false);
+	json_array_foreach(arr, i, c)
+		json_object_del(c, "_rank");
+	return arr;
+}
+
 static json_t *sorted(json_t *arr, const char *key)
 {
 	return sorted_by(arr, "devices", key, false);
@@ -321,7 +337,7 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 				      (json_int_t)causes[i].n, "device_ids", causes[i].ids);
 		json_array_append_new(a, c);
 	}
-	a = sorted(a, "cause");
+	a = causes_sorted(a);
 	json_object_set_new(s, "causes", a);
 	a = json_array();
 	for (i = 0; i < m->items.n; i++)

@@ -67,6 +67,20 @@ static const json_t *facts(const json_t *r, const char *key, const char *nest)
 	return a ? a : json_object_get(json_object_get(r, nest), key);
 }
 
+/* A family with one sample per item of items that has an integer field, labelled by one of its
+ * string fields. */
+static void int_family(ats_prom *b, const char *name, const char *help, const json_t *items,
+		       const char *field, const char *label, const char *label_field)
+{
+	size_t i;
+	const json_t *it;
+	ats_prom_family(b, name, help);
+	json_array_foreach(items, i, it)
+		if (json_is_integer(json_object_get(it, field)))
+			ats_prom_sample(b, name, (double)json_integer_value(json_object_get(it, field)),
+					label, ats_json_str(it, label_field), NULL);
+}
+
 static void audit_metrics(ats_prom *b, const json_t *stores)
 {
 	size_t i, j, k;
@@ -102,12 +116,8 @@ static void audit_metrics(ats_prom *b, const json_t *stores)
 	json_array_foreach(stores, i, s)
 		ats_prom_sample(b, "atscheck_store_readable", !json_is_string(json_object_get(s, "error")),
 				"store", ats_json_str(s, "path"), NULL);
-	ats_prom_family(b, "atscheck_store_certificates", "Certificates in the trust store.");
-	json_array_foreach(stores, i, s)
-		if (json_is_integer(json_object_get(s, "certificates")))
-			ats_prom_sample(b, "atscheck_store_certificates",
-					(double)json_integer_value(json_object_get(s, "certificates")),
-					"store", ats_json_str(s, "path"), NULL);
+	int_family(b, "atscheck_store_certificates", "Certificates in the trust store.", stores,
+		   "certificates", "store", "path");
 	ats_prom_family(b, "atscheck_store_verdict",
 			"Verdict for the trust store: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
 	json_array_foreach(stores, i, s)
@@ -144,12 +154,8 @@ static void probe_metrics(ats_prom *b, const json_t *probes)
 			if (json_is_number(v))
 				ats_prom_sample(b, "atscheck_probe_duration_seconds", json_number_value(v),
 						"protocol", ats_json_str(p, "protocol"), "phase", phase, NULL);
-	ats_prom_family(b, "atscheck_probe_http_status", "HTTP status the endpoint answered.");
-	json_array_foreach(probes, i, p)
-		if (json_is_integer(json_object_get(p, "http_status")))
-			ats_prom_sample(b, "atscheck_probe_http_status",
-					(double)json_integer_value(json_object_get(p, "http_status")),
-					"protocol", ats_json_str(p, "protocol"), NULL);
+	int_family(b, "atscheck_probe_http_status", "HTTP status the endpoint answered.", probes,
+		   "http_status", "protocol", "protocol");
 	ats_prom_family(b, "atscheck_probe_cert_not_after_timestamp_seconds",
 			"notAfter of each certificate the server sent (Unix time), by depth.");
 	json_array_foreach(probes, i, p)
