@@ -39,7 +39,7 @@ enum {
 	{"help", no_argument, NULL, CLI_OPT_HELP}
 
 #define CLI_COMMON_HELP                                                                           \
-	"  --format FMT     text (default), json\n"                                                   \
+	"  --format FMT     text (default), json, prometheus, junit, nagios\n"                        \
 	"  --output FILE    write the report to FILE (atomically) instead of standard output\n"     \
 	"  --at TIME        judge validity at TIME (YYYY-MM-DD[THH:MM:SSZ], @EPOCH); default now\n" \
 	"  --root DIR       look at an unbooted image under DIR instead of this machine\n"          \
@@ -70,5 +70,6 @@ typedef struct cli_command {
 int cmd_audit(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const cli_command commands[] = {
 	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
 	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
 	{"serve", cmd_serve, "serve a look-alike of the ATS test endpoint (h2 and HTTP/1.1) for tests"},
+	{"report", cmd_report, "merge device reports into a fleet summary; render a saved report"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,6 +1,7 @@
 /* Text for people: a table per store, then each problem with its fix, then one verdict line.
  * Colour only when the caller says so (a terminal, and no NO_COLOR). */
 #include "report.h"
+#include "report_merge.h"
 #include "strbuf.h"
 
 #include <string.h>
@@ -131,6 +132,8 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 {
 	ats_buf b = {0};
 	const char *cmd = str(r, "command");
+	if (strcmp(cmd, "merge") == 0)
+		return ats_merge_text(r, o);
 	if (strcmp(cmd, "audit") == 0)
 		audit_text(&b, r, o);
 	else if (strcmp(cmd, "bundle") == 0)
