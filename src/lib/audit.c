@@ -13,18 +13,27 @@
 
 #define DAY 86400
 
-void ats_report_problem(json_t *problems, ats_verdict sev, const char *store, const char *ca,
-			const char *message, const char *fix)
+json_t *ats_report_problem(json_t *problems, ats_verdict sev, const char *store, const char *ca,
+			   const char *message, const char *fix)
 {
 	json_t *p = json_pack("{s:s, s:s, s:s}", "severity", ats_verdict_name(sev), "message", message,
 			      "fix", fix ? fix : "");
 	if (!p)
-		return;
+		return NULL;
 	if (store)
 		json_object_set_new(p, "store", json_string(store));
 	if (ca)
 		json_object_set_new(p, "ca", json_string(ca));
 	json_array_append_new(problems, p);
+	return p;
+}
+
+void ats_report_problem_cause(json_t *problems, const char *cause, ats_verdict sev,
+			      const char *store, const char *ca, const char *message, const char *fix)
+{
+	json_t *p = ats_report_problem(problems, sev, store, ca, message, fix);
+	if (p)
+		json_object_set_new(p, "cause", json_string(cause));
 }
 
 /* What one certificate claims to be, by the CN or OU of its subject; -1 when none of the six.
@@ -162,7 +171,7 @@ static ats_verdict audit_ca(const ats_store *s, int i, const ats_audit_opts *o,
 			snprintf(msg, sizeof(msg), "%s: only a cross-signed or re-issued %s is in the "
 				 "store, and it cannot end a chain (its issuer is not there)", s->path, ca->name);
 			fix_install(fix, sizeof(fix), o, ca, "");
-			ats_report_problem(problems, ATS_VERDICT_WARNING, s->path, ca->name, msg, fix);
+			ats_report_problem_cause(problems, "variant-cannot-anchor", ATS_VERDICT_WARNING, s->path, ca->name, msg, fix);
 			v = ATS_VERDICT_WARNING;
 		}
 	} else if (deb && deb->file_found && !(deb->listed && deb->linked)) {
@@ -176,7 +185,7 @@ static ats_verdict audit_ca(const ats_store *s, int i, const ats_audit_opts *o,
 			 "(%s, entry %lld): it is not Amazon's", s->path, ca->name,
 			 json_string_value(json_object_get(first, "file")),
 			 json_integer_value(json_object_get(first, "entry")));
-		ats_report_problem(problems, ATS_VERDICT_CRITICAL, s->path, ca->name, msg,
+		ats_report_problem_cause(problems, "ca-impostor", ATS_VERDICT_CRITICAL, s->path, ca->name, msg,
 				   "remove that certificate from the store and find out who put it there");
 		v = ATS_VERDICT_CRITICAL;
 		if (!exact && !variant)
@@ -193,14 +202,14 @@ static ats_verdict audit_ca(const ats_store *s, int i, const ats_audit_opts *o,
 		else
 			snprintf(msg, sizeof(msg), "%s: %s is missing", s->path, ca->name);
 		fix_install(fix, sizeof(fix), o, ca, deb && deb->bang ? " --reselect" : "");
-		ats_report_problem(problems, ATS_VERDICT_WARNING, s->path, ca->name, msg, fix);
+		ats_report_problem_cause(problems, status[0] == 'm' ? "ca-missing" : "ca-deselected", ATS_VERDICT_WARNING, s->path, ca->name, msg, fix);
 		v = ats_verdict_worst(v, ATS_VERDICT_WARNING);
 	} else if (strcmp(status, "expired") == 0 || strcmp(status, "not-yet-valid") == 0) {
 		snprintf(msg, sizeof(msg), "%s: %s is %s at %s (valid %s to %s)", s->path, ca->name,
 			 status, ats_time_format(o->at, buf, sizeof(buf)),
 			 json_string_value(json_object_get(ce, "not_before")),
 			 json_string_value(json_object_get(ce, "not_after")));
-		ats_report_problem(problems, ATS_VERDICT_WARNING, s->path, ca->name, msg,
+		ats_report_problem_cause(problems, status[0] == 'e' ? "ca-expired" : "ca-not-yet-valid", ATS_VERDICT_WARNING, s->path, ca->name, msg,
 				   strcmp(status, "expired") == 0
 					   ? "update ca-certificates; check the clock (timedatectl)"
 					   : "the clock is wrong: set it (NTP, timedatectl)");
@@ -210,7 +219,7 @@ static ats_verdict audit_ca(const ats_store *s, int i, const ats_audit_opts *o,
 		if (na - o->at < (time_t)o->warn_days * DAY) {
 			snprintf(msg, sizeof(msg), "%s: %s expires on %s, within %d days", s->path,
 				 ca->name, ats_time_format(na, buf, sizeof(buf)), o->warn_days);
-			ats_report_problem(problems, ATS_VERDICT_WARNING, s->path, ca->name, msg,
+			ats_report_problem_cause(problems, "ca-expiring", ATS_VERDICT_WARNING, s->path, ca->name, msg,
 					   "make sure the device trusts another of the six before then");
 			json_object_set_new(ce, "expiring", json_true());
 			v = ats_verdict_worst(v, ATS_VERDICT_WARNING);
@@ -248,7 +257,7 @@ static ats_verdict audit_debian_ca(int i, const ats_audit_opts *o, const ats_deb
 			 : !d->listed && !d->local ? "not listed in /etc/ca-certificates.conf"
 						   : "no link in /etc/ssl/certs");
 	fix_install(fix, sizeof(fix), o, ca, d->bang ? " --reselect" : "");
-	ats_report_problem(problems, ATS_VERDICT_WARNING, "/etc/ca-certificates.conf", ca->name, msg, fix);
+	ats_report_problem_cause(problems, d->file_found || d->local ? "ca-deselected" : "ca-missing", ATS_VERDICT_WARNING, "/etc/ca-certificates.conf", ca->name, msg, fix);
 	return ATS_VERDICT_WARNING;
 }
 
@@ -285,7 +294,7 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 	}
 	for (size_t k = 0; k < json_array_size(l->problems); k++) {
 		json_t *p = json_array_get(l->problems, k);
-		ats_report_problem(problems, ATS_VERDICT_UNKNOWN, NULL, NULL,
+		ats_report_problem_cause(problems, "input-unreadable", ATS_VERDICT_UNKNOWN, NULL, NULL,
 				   json_string_value(json_object_get(p, "message")),
 				   "check the file named");
 		overall = ATS_VERDICT_UNKNOWN;
@@ -329,19 +338,19 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 				 json_string_value(json_object_get(p, "file")),
 				 json_integer_value(json_object_get(p, "line")),
 				 json_string_value(json_object_get(p, "message")));
-			ats_report_problem(problems, ATS_VERDICT_WARNING, s->path, NULL, msg,
+			ats_report_problem_cause(problems, "store-entry-broken", ATS_VERDICT_WARNING, s->path, NULL, msg,
 					   "OpenSSL may skip or refuse this entry: repair or remove it");
 			sv = ats_verdict_worst(sv, ATS_VERDICT_WARNING);
 		}
 		if (s->error) {
 			sv = s->user_given ? ATS_VERDICT_UNKNOWN : ATS_VERDICT_CRITICAL;
-			ats_report_problem(problems, sv, s->path, NULL, s->error,
+			ats_report_problem_cause(problems, s->user_given ? "input-unreadable" : "store-unreadable", sv, s->path, NULL, s->error,
 					   s->user_given ? "check the path given"
 							 : "install ca-certificates, or point the TLS stack at a CA file that exists");
 		} else if (usable_count == 0) {
 			snprintf(msg, sizeof(msg), "%s: none of the six ATS CAs is usable: TLS to AVS will fail",
 				 s->path);
-			ats_report_problem(problems, ATS_VERDICT_CRITICAL, s->path, NULL, msg,
+			ats_report_problem_cause(problems, "no-usable-ca", ATS_VERDICT_CRITICAL, s->path, NULL, msg,
 					   o->root ? "atscheck install --root DIR" : "atscheck install");
 			sv = ATS_VERDICT_CRITICAL;
 		}
@@ -354,7 +363,7 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		overall = ats_verdict_worst(overall, sv);
 	}
 	if (l->n == 0) {
-		ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL,
+		ats_report_problem_cause(problems, "no-trust-store", ATS_VERDICT_CRITICAL, NULL, NULL,
 				   "no trust store found: this device trusts nothing",
 				   "install ca-certificates, then atscheck install");
 		overall = ATS_VERDICT_CRITICAL;

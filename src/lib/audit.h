@@ -16,8 +16,12 @@ typedef struct ats_audit_opts {
 int ats_audit_run(const ats_store_list *stores, const ats_audit_opts *o, json_t **report,
 		  ats_err *err);
 
-/* Adds {"severity","store","ca","message","fix"} to a report's "problems" array. */
-void ats_report_problem(json_t *problems, ats_verdict sev, const char *store, const char *ca,
-			const char *message, const char *fix);
+/* Adds {"severity","store","ca","message","fix"} to a report's "problems" array and returns it
+ * (borrowed), so the caller can add a stable "cause" id (reports/README.md). */
+json_t *ats_report_problem(json_t *problems, ats_verdict sev, const char *store, const char *ca,
+			   const char *message, const char *fix);
+/* The same with its cause id. */
+void ats_report_problem_cause(json_t *problems, const char *cause, ats_verdict sev,
+			      const char *store, const char *ca, const char *message, const char *fix);
 
 #endif

@@ -179,9 +179,14 @@ int ats_merge_verdict_of(const char *s)
 
 static int add_cause(ats_merge *m, row *r, const mj_doc *d, const mj_node *p)
 {
-	const char *key = mj_str(d, p, "cause");
+	const char *key = mj_str(d, p, "cause"), *ca = mj_str(d, p, "ca");
+	char both[512];
 	if (!*key)
 		key = mj_str(d, p, "message");
+	else if (*ca) { /* "ca-missing: Amazon Root CA 4": one cause per CA */
+		snprintf(both, sizeof(both), "%s: %s", key, ca);
+		key = both;
+	}
 	if (!*key)
 		return 0;
 	uint32_t before = m->causes.n;
