@@ -394,6 +394,26 @@ out:
 	return out;
 }
 
+/* Whether the failure is about the trust path (no trusted root reached), as opposed to dates,
+ * names or key sizes on a path that did reach one. */
+static bool untrusted_path(const ats_verify_capture *c)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(c->errors, i, e) {
+		switch (json_integer_value(json_object_get(e, "code"))) {
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		case X509_V_ERR_CERT_UNTRUSTED:
+			return true;
+		}
+	}
+	return false;
+}
+
 json_t *ats_verify_facts(const ats_verify_capture *c)
 {
 	json_t *f = json_object();
@@ -407,7 +427,7 @@ json_t *ats_verify_facts(const ats_verify_capture *c)
 	json_object_set_new(f, "anchor", c->ok && np > 0
 						 ? ats_cert_json(sk_X509_value(c->path, np - 1), c->lab)
 						 : json_null());
-	if (!c->ok) {
+	if (!c->ok && untrusted_path(c)) {
 		json_t *w = would_anchor(c);
 		json_object_set_new(f, "would_anchor", w ? w : json_null());
 	}
