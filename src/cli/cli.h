@@ -70,5 +70,6 @@ typedef struct cli_command {
 int cmd_audit(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
 
 #endif
