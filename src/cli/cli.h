@@ -71,5 +71,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif
