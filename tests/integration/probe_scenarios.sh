@@ -37,6 +37,18 @@ CipherString = DEFAULT:@SECLEVEL=0
 MinProtocol = TLSv1
 EOF
 
+# A port below the kernel's ephemeral range (other tests' client sockets hold ports there, and a
+# port held by a client cannot be listened on even when nothing listens on it).
+pick_port() {
+  local lo hi p
+  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+  for _ in $(seq 1 200); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
 directive() { # directive FILE WORD -> the rest of the first line starting with WORD
   sed -n "s/^$2[[:space:]]*//p" "$1" | head -1
 }
@@ -54,7 +66,9 @@ start_server() { # kind scenario-file pki-dir port
     [ -n "$(directive "$f" tls-max)" ] && args+=(--tls-max "$(directive "$f" tls-max)")
     has "$f" no-h2 && args+=(--no-h2)
     case $mode in plain) args+=(--plain) ;; stall) args+=(--stall) ;; reset) args+=(--reset) ;; esac
-    "$ATSCHECK" "${args[@]}" >"$d/serve.log" 2>&1 &
+    local env=()
+    has "$f" lowsec && env=(OPENSSL_CONF="$T/lowsec.cnf")
+    env "${env[@]}" "$ATSCHECK" "${args[@]}" >"$d/serve.log" 2>&1 &
     server_pid=$!
   elif [ "$mode" = stall ] || [ "$mode" = reset ]; then
     python3 "$TOOLS/misbehave.py" "$mode" "$port" &
@@ -84,7 +98,7 @@ EOF
     env "${env[@]}" nginx -p "$d/nginx" -c "$d/nginx.conf" -e "$d/nginx/error.log" &
     server_pid=$!
   fi
-  wait_port "$port" 10 || { echo "# $kind did not start for $(basename "$f")"; cat "$d"/*.log "$d"/nginx/error.log 2>/dev/null | tail -5; }
+  wait_port "$port" 5 || { echo "# $kind did not start for $(basename "$f")"; cat "$d"/*.log "$d"/nginx/error.log 2>/dev/null | tail -5; }
 }
 
 stop_server() {
@@ -95,7 +109,7 @@ stop_server() {
 run_scenario() { # kind file
   local kind=$1 f=$2 name d port
   name=$(basename "$f" .scn); d="$T/pki/$name"
-  port=$(free_port)
+  port=$(pick_port)
   start_server "$kind" "$f" "$d" "$port"
   local url="https://localhost:$port/" res="localhost:$port:127.0.0.1"
   "$ATSCHECK" probe --endpoint "$url" --resolve "$res" --cacert "$d/trust.pem" \
