@@ -77,8 +77,6 @@ int probe_cli_finish(probe_cli *p, const cli_common *c)
 {
 	struct stat st;
 	ats_err err = {0};
-	if (p->o.cainfo && p->o.capath)
-		return cli_fail("--cacert and --capath: give one store, not both"), -1;
 	if (p->o.cainfo && (stat(p->o.cainfo, &st) != 0 || !S_ISREG(st.st_mode) ||
 			    access(p->o.cainfo, R_OK) != 0))
 		return cli_fail("--cacert %s: %s", p->o.cainfo,

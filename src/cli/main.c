@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const cli_command commands[] = {
+	{"check", cmd_check, "the main job: audit + probe + diagnosis, one verdict (the default)"},
 	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
 	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
 	{"probe", cmd_probe, "connect to the ATS endpoint over HTTP/2 and HTTP/1.1; explain failures"},

@@ -195,6 +195,11 @@ static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	} else {
 		ats_buf_printf(b, "\n%sEndpoint%s not probed (%s)\n", k.bold, k.off, str(r, "probe_skipped"));
 	}
+	const json_t *sum = json_object_get(r, "summary");
+	ats_buf_printf(b, "\n%s=> %s%s%s: %s\n", k.bold, vcolor(&k, str(r, "verdict")), str(sum, "cause"),
+		       k.off, str(sum, "message"));
+	if (*str(sum, "fix"))
+		ats_buf_printf(b, "   fix: %s\n", str(sum, "fix"));
 	ats_text_footer(b, r, o);
 }
 
