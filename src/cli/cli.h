@@ -72,6 +72,7 @@ int cmd_bundle(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 #endif

@@ -107,6 +107,10 @@ static int setup(probe *p, const ats_probe_opts *o, const char *url, struct curl
 		curl_easy_setopt(h, CURLOPT_CAINFO, o->cainfo);
 	if (o->capath)
 		curl_easy_setopt(h, CURLOPT_CAPATH, o->capath);
+	if (o->cainfo_pem) {
+		struct curl_blob blob = {(void *)o->cainfo_pem, strlen(o->cainfo_pem), CURL_BLOB_COPY};
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
 #if LIBCURL_VERSION_NUM >= 0x075700
 	/* The store is cached on the multi handle: both probes share one load. After an install in
 	 * this process the cache would hide the change, so it is off then. */
@@ -265,6 +269,8 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 static json_t *store_json(const ats_probe_opts *o)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	if (o->cainfo_pem)
+		return json_pack("{s:s, s:b}", "cainfo", "(in memory)", "libcurl_default", 0);
 	if (o->cainfo || o->capath)
 		return json_pack("{s:s?, s:s?, s:b}", "cainfo", o->cainfo, "capath", o->capath,
 				 "libcurl_default", 0);

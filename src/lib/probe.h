@@ -34,6 +34,7 @@ typedef struct ats_probe_opts {
 	bool http2, http11;         /* which probes; neither set: both */
 	const char *cainfo;         /* CA bundle, or NULL */
 	const char *capath;         /* hashed CA directory, or NULL; both NULL: libcurl's defaults */
+	const char *cainfo_pem;     /* a CA bundle in memory (PEM text), instead of cainfo */
 	const char *const *resolve; /* NULL-terminated "HOST:PORT:ADDR" (curl --resolve), or NULL */
 	const char *proxy;          /* NULL: libcurl honours https_proxy / no_proxy itself */
 	long timeout_ms;            /* whole probe; 0: 10 s */

@@ -203,6 +203,48 @@ static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	ats_text_footer(b, r, o);
 }
 
+/* One line per probe: verdict, TLS, ALPN, HTTP, handshake time, cause. */
+static void probe_lines(ats_buf *b, const ink *k, const json_t *probe, const char *indent)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(probe, "probes"), i, p) {
+		const json_t *tls = json_object_get(p, "tls"), *http = json_object_get(p, "http");
+		const json_t *t = json_object_get(json_object_get(p, "times_ms"), "tls");
+		ats_buf_printf(b, "%s%-9s %s%-8s%s", indent, str(p, "name"), vcolor(k, str(p, "verdict")),
+			       str(p, "verdict"), k->off);
+		if (json_is_object(tls))
+			ats_buf_printf(b, " %s ALPN %s", str(tls, "version"),
+				       *str(tls, "alpn") ? str(tls, "alpn") : "none");
+		if (json_is_object(http))
+			ats_buf_printf(b, " HTTP/%s %lld", str(http, "version"),
+				       json_integer_value(json_object_get(http, "status")));
+		if (json_is_number(t))
+			ats_buf_printf(b, " (handshake %.1f ms)", json_number_value(t));
+		ats_buf_printf(b, "\n%s          %s: %s\n", indent, str(p, "cause"), str(p, "message"));
+	}
+}
+
+static void selftest_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
+{
+	ink k = ink_for(o);
+	size_t i;
+	json_t *x;
+	ats_buf_printf(b, "%satscheck selftest%s at %s: a throw-away ATS-like PKI served on loopback\n",
+		       k.bold, k.off, str(r, "at"));
+	ats_buf_printf(b, "lab roots:");
+	json_array_foreach(json_object_get(r, "lab_roots"), i, x)
+		ats_buf_printf(b, "%s %s (%s)", i ? "," : "", str(x, "name"), str(x, "key"));
+	ats_buf_printf(b, "\n");
+	json_array_foreach(json_object_get(r, "runs"), i, x) {
+		bool okay = json_is_true(json_object_get(x, "as_expected"));
+		ats_buf_printf(b, "\n%zu. %s: expect %s, %s%s%s\n", i + 1, str(x, "name"), str(x, "expect"),
+			       okay ? k.ok : k.bad, okay ? "as expected" : "NOT as expected", k.off);
+		probe_lines(b, &k, json_object_get(x, "probe"), "   ");
+	}
+	ats_text_footer(b, r, o);
+}
+
 bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {
 	const char *cmd = str(r, "command");
@@ -212,6 +254,8 @@ bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o
 		chain_text(b, r, o);
 	else if (strcmp(cmd, "check") == 0)
 		check_text(b, r, o);
+	else if (strcmp(cmd, "selftest") == 0)
+		selftest_text(b, r, o);
 	else
 		return false;
 	return true;
