@@ -70,7 +70,9 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	for (int i = 0; i < 4 && rn->chain[i]; i++)
 		sk_X509_push(chain, pki->cert[rn->chain[i]]);
 	char listen[64];
-	snprintf(listen, sizeof(listen), "%s:0", o->listen ? o->listen : "127.0.0.1");
+	const char *addr = o->listen ? o->listen : "127.0.0.1";
+	bool v6 = strchr(addr, ':') != NULL;
+	snprintf(listen, sizeof(listen), v6 ? "[%s]:0" : "%s:0", addr);
 	ats_serve_opts so = {.cert = pki->cert[ATS_LAB_LEAF], .key = pki->key[ATS_LAB_LEAF],
 			     .chain = chain, .listen = listen, .timeout_ms = 5000};
 	if ((rc = ats_serve_new(&so, &srv, err)) != 0)
@@ -81,8 +83,6 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	}
 	started = true;
 	int port = ats_serve_bound_port(srv);
-	const char *addr = o->listen ? o->listen : "127.0.0.1";
-	bool v6 = strchr(addr, ':') != NULL;
 	snprintf(url, sizeof(url), "https://localhost:%d/", port);
 	snprintf(resolve, sizeof(resolve), "localhost:%d:%s%s%s", port, v6 ? "[" : "", addr, v6 ? "]" : "");
 	const char *resolves[] = {resolve, NULL};
