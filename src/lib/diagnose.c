@@ -235,7 +235,23 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 
 	snprintf(where, sizeof(where), "%s port %lld%s%s%s", host, port, *addr ? " (" : "", addr,
 		 *addr ? ")" : "");
-	if (code == CURLE_COULDNT_RESOLVE_HOST) {
+	const json_t *proxy = json_object_get(p, "proxy");
+	long long cstatus = num(proxy, "connect_status");
+	if (proxy && !answered && cstatus != 200 &&
+	    (code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_COULDNT_CONNECT ||
+	     code == CURLE_RECV_ERROR || code == CURLE_OPERATION_TIMEDOUT || cstatus >= 300)) {
+		if (cstatus >= 300)
+			say(g, ATS_VERDICT_CRITICAL, "proxy",
+			    "allow CONNECT to this host on port 443 in the proxy, or connect without it",
+			    "the proxy %s refused to connect to %s (CONNECT answered %lld)", str(proxy, "url"),
+			    host, cstatus);
+		else
+			say(g, ATS_VERDICT_CRITICAL, "proxy",
+			    "check the proxy (--proxy, https_proxy / no_proxy): its name, port, and that it "
+			    "is running",
+			    "cannot reach %s through the proxy %s: %s", host, str(proxy, "url"),
+			    str(err, "message"));
+	} else if (code == CURLE_COULDNT_RESOLVE_HOST) {
 		say(g, ATS_VERDICT_CRITICAL, "dns",
 		    "check DNS: /etc/resolv.conf and the network's DNS server (try: getent hosts NAME)",
 		    "cannot resolve %s: DNS failure", host);

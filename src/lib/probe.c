@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct probe {
 	const char *name; /* "h2" or "http/1.1" */
@@ -168,12 +169,57 @@ static int openssl_reason(const char *msg)
 	return ERR_GET_REASON(code);
 }
 
-static json_t *probe_json(probe *p, const char *host, long url_port)
+/* Whether no_proxy exempts host, as libcurl reads it: "*", or a name the host is or ends in. */
+static bool no_proxy_for(const char *host)
+{
+	const char *np = getenv("no_proxy");
+	if (!np || !*np)
+		np = getenv("NO_PROXY");
+	if (!np)
+		return false;
+	size_t hl = strlen(host);
+	for (const char *p = np; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", ");
+		const char *e = p;
+		size_t en = n;
+		if (en && e[0] == '.') {
+			e++;
+			en--;
+		}
+		if ((n == 1 && p[0] == '*') ||
+		    (en && en <= hl && strncasecmp(host + hl - en, e, en) == 0 &&
+		     (en == hl || host[hl - en - 1] == '.')))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* The proxy libcurl goes through: the one given, else the environment's. */
+static const char *proxy_in_use(const ats_probe_opts *o, const char *host)
+{
+	static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+	if (o->proxy)
+		return *o->proxy ? o->proxy : NULL;
+	if (no_proxy_for(host))
+		return NULL;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+static json_t *probe_json(probe *p, const ats_probe_opts *o, const char *host, long url_port)
 {
 	CURL *h = p->h;
 	curl_off_t t_dns = 0, t_tcp = 0, t_tls = 0, t_first = 0, t_total = 0;
 	char *ip = NULL;
-	long port = 0, httpv = 0, status = 0, oserr = 0;
+	long port = 0, httpv = 0, status = 0, oserr = 0, connectcode = 0;
+	const char *proxy = proxy_in_use(o, host);
 	json_t *j = json_pack("{s:s, s:s, s:s}", "name", p->name, "host", host,
 			      "http_version_wanted", p->want_h2 ? "2" : "1.1");
 	if (!j)
@@ -188,6 +234,10 @@ static json_t *probe_json(probe *p, const char *host, long url_port)
 	curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &httpv);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connectcode);
+	if (proxy)
+		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url", proxy, "connect_status",
+							  (int)connectcode));
 
 	json_object_set_new(j, "address", ip && *ip ? json_string(ip) : json_null());
 	json_object_set_new(j, "port", json_integer(port ? port : url_port));
@@ -350,7 +400,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 			  .libcurl_http2 = (cv->features & CURL_VERSION_HTTP2) != 0};
 	ats_verdict overall = ATS_VERDICT_OK;
 	for (int i = 0; i < np; i++) {
-		json_t *j = probe_json(&probes[i], host, port);
+		json_t *j = probe_json(&probes[i], o, host, port);
 		overall = ats_verdict_worst(overall, ats_diagnose_probe(j, &d, problems));
 		json_array_append_new(pj, j);
 	}
