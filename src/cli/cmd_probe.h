@@ -36,7 +36,7 @@ enum {
 	"  --http2            only the HTTP/2 probe\n"                                              \
 	"  --http1.1          only the HTTP/1.1 probe\n"                                            \
 	"  --cacert FILE      trust this CA bundle (default: the store this device's libcurl uses)\n" \
-	"  --capath DIR       trust this hashed CA directory\n"                                     \
+	"  --capath DIR       trust this hashed CA directory (beside libcurl's default CA file)\n"  \
 	"  --resolve H:P:A    connect to address A for host H and port P, as curl does (repeatable)\n" \
 	"  --timeout SECONDS  give up after this long (default 10)\n"                               \
 	"  --proxy URL        go through this proxy (https_proxy / no_proxy are honoured anyway)\n" \
