@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ typedef struct probe {
 	CURL *h;
 	ats_verify_capture cap;
 	bool captured; /* libcurl let us see the handshake (OpenSSL backend) */
+	X509_STORE *store; /* the trust store both probes share, loaded once */
 	char errbuf[CURL_ERROR_SIZE];
 	unsigned char body[ATS_PROBE_BODY_BYTES];
 	size_t body_n;
@@ -74,7 +76,10 @@ static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 {
 	SSL_CTX *ctx = sslctx;
 	(void)curl;
+	probe *p = parm;
 	SSL_CTX_set_ex_data(ctx, ctx_index, parm);
+	if (p->store)
+		SSL_CTX_set1_cert_store(ctx, p->store);
 	SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, parm);
 	SSL_CTX_set_info_callback(ctx, info_cb);
 	return CURLE_OK;
@@ -104,18 +109,29 @@ static int setup(probe *p, const ats_probe_opts *o, const char *url, struct curl
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NO_PARTIALCHAIN);
-	if (o->cainfo)
-		curl_easy_setopt(h, CURLOPT_CAINFO, o->cainfo);
-	if (o->capath)
-		curl_easy_setopt(h, CURLOPT_CAPATH, o->capath);
-	if (o->cainfo_pem) {
-		struct curl_blob blob = {(void *)o->cainfo_pem, strlen(o->cainfo_pem), CURL_BLOB_COPY};
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	/* The store: loaded once by ats_probe_run and handed to each handshake (sslctx_cb), so
+	 * libcurl loads none of its own. libcurl's own cache (CURLOPT_CA_CACHE_TIMEOUT) would do
+	 * that only for a CA file with no CA path, and Debian's libcurl sets both by default; and a
+	 * store loaded per run always sees an install made earlier in the same process. */
+	p->captured = curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, sslctx_cb) == CURLE_OK &&
+		      curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, p) == CURLE_OK;
+	if (p->captured && p->store) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	} else {
+		/* A TLS backend we cannot hand a store to: libcurl loads it, per handle. */
+		if (o->cainfo)
+			curl_easy_setopt(h, CURLOPT_CAINFO, o->cainfo);
+		if (o->capath)
+			curl_easy_setopt(h, CURLOPT_CAPATH, o->capath);
+		if (o->cainfo_pem) {
+			struct curl_blob blob = {(void *)o->cainfo_pem, strlen(o->cainfo_pem),
+						 CURL_BLOB_COPY};
+			curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+		}
 	}
 #if LIBCURL_VERSION_NUM >= 0x075700
-	/* The store is cached on the multi handle: both probes share one load. After an install in
-	 * this process the cache would hide the change, so it is off then. */
-	curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, o->no_ca_cache ? 0L : 3600L);
+	curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L);
 #endif
 	/* Each probe makes its own connection and its own full handshake. */
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
@@ -133,8 +149,6 @@ static int setup(probe *p, const ats_probe_opts *o, const char *url, struct curl
 		curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
 	if (o->proxy)
 		curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
-	p->captured = curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, sslctx_cb) == CURLE_OK &&
-		      curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, p) == CURLE_OK;
 	return 0;
 }
 
@@ -316,16 +330,38 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 	return rc;
 }
 
-static json_t *store_json(const ats_probe_opts *o)
+/* Loads the store the probes verify against, once: the file and directory given, or the ones
+ * this libcurl uses by default. A file that cannot be read is recorded in the report (the
+ * device's own store missing is a finding); the probes then trust nothing and say so. */
+static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	if (o->cainfo_pem)
-		return json_pack("{s:s, s:b}", "cainfo", "(in memory)", "libcurl_default", 0);
-	if (o->cainfo || o->capath)
-		return json_pack("{s:s?, s:s?, s:b}", "cainfo", o->cainfo, "capath", o->capath,
-				 "libcurl_default", 0);
-	return json_pack("{s:s?, s:s?, s:b}", "cainfo", cv->cainfo, "capath", cv->capath,
-			 "libcurl_default", 1);
+	X509_STORE *st = X509_STORE_new();
+	bool dflt = !o->cainfo && !o->capath && !o->cainfo_pem;
+	const char *file = dflt ? cv->cainfo : o->cainfo, *dir = dflt ? cv->capath : o->capath;
+	char errmsg[512] = "";
+
+	if (!st)
+		return NULL;
+	if (o->cainfo_pem) {
+		BIO *b = BIO_new_mem_buf(o->cainfo_pem, -1);
+		X509 *x;
+		while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+			X509_STORE_add_cert(st, x);
+			X509_free(x);
+		}
+		BIO_free(b);
+	}
+	if (file && X509_STORE_load_file(st, file) != 1)
+		snprintf(errmsg, sizeof(errmsg), "%s: cannot load the CA file", file);
+	if (dir && X509_STORE_load_path(st, dir) != 1 && !errmsg[0])
+		snprintf(errmsg, sizeof(errmsg), "%s: cannot use the CA directory", dir);
+	ERR_clear_error();
+	*sj = json_pack("{s:s?, s:s?, s:b}", "cainfo", o->cainfo_pem ? "(in memory)" : file, "capath",
+			dir, "libcurl_default", dflt);
+	if (errmsg[0])
+		json_object_set_new(*sj, "error", json_string(errmsg));
+	return st;
 }
 
 int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
@@ -337,7 +373,8 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	int np = 0, rc = 0;
 	struct curl_slist *resolve = NULL;
 	CURLM *m = NULL;
-	json_t *r = NULL, *pj = NULL, *problems = NULL;
+	json_t *r = NULL, *pj = NULL, *problems = NULL, *store_facts = NULL;
+	X509_STORE *store = NULL;
 	char host[256], t[32];
 	long port = 443;
 
@@ -346,6 +383,11 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	if ((rc = url_host(url, host, sizeof(host), &port, err)) != 0)
 		return rc;
 	pthread_once(&ctx_once, ctx_index_init);
+	store = store_load(o, &store_facts);
+	if (!store || !store_facts) {
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
+		goto out;
+	}
 	if (both || o->http2)
 		probes[np++] = (probe){.name = "h2", .want_h2 = true};
 	if (both || o->http11)
@@ -367,6 +409,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 		probes[i].cap.at = o->at;
 		probes[i].cap.lab = o->lab;
 		snprintf(probes[i].cap.host, sizeof(probes[i].cap.host), "%s", host);
+		probes[i].store = store;
 		if ((rc = setup(&probes[i], o, url, resolve, err)) != 0)
 			goto out;
 		curl_multi_add_handle(m, probes[i].h);
@@ -409,7 +452,14 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "host", json_string(host));
 	json_object_set_new(r, "port", json_integer(port));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
-	json_object_set_new(r, "store", store_json(o));
+	if (json_object_get(store_facts, "error")) {
+		ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL,
+				   json_string_value(json_object_get(store_facts, "error")),
+				   "install ca-certificates (or fix --cacert / --capath), then atscheck install");
+		overall = ats_verdict_worst(overall, ATS_VERDICT_CRITICAL);
+	}
+	json_object_set_new(r, "store", store_facts);
+	store_facts = NULL;
 	if (o->proxy)
 		json_object_set_new(r, "proxy", json_string(o->proxy));
 	json_object_set_new(r, "libcurl",
@@ -449,6 +499,8 @@ out:
 	}
 	curl_multi_cleanup(m);
 	curl_slist_free_all(resolve);
+	X509_STORE_free(store);
+	json_decref(store_facts);
 	json_decref(r);
 	json_decref(pj);
 	json_decref(problems);

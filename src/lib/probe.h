@@ -1,5 +1,6 @@
 /* Probe: can this device's TLS stack reach an ATS endpoint? HTTP/2 and HTTP/1.1 run in parallel
- * on one libcurl multi handle (the CA store loads once for both), TLS 1.2 or newer, full
+ * on one libcurl multi handle (the trust store loads once for both, and afresh on each run, so a
+ * probe after an install in the same process sees the new store), TLS 1.2 or newer, full
  * verification with partial chains refused (a pass proves the root really is in the store), SNI.
  * Each probe reports the facts (address, timings, TLS version, cipher, ALPN, HTTP version,
  * status, first bytes, the chain the server sent, the anchor that verified it) and one verdict
@@ -40,7 +41,6 @@ typedef struct ats_probe_opts {
 	long timeout_ms;            /* whole probe; 0: 10 s */
 	time_t at;                  /* verify certificates at this time; 0: the TLS stack's clock */
 	time_t now;                 /* the caller's clock (reports, and judging --at) */
-	bool no_ca_cache;           /* the store changed in this process (after an install) */
 	const ats_lab_roots *lab;   /* extra roots to count as ATS, or NULL */
 	const char *save_chain;     /* write the chain the server sent here (PEM), or NULL */
 } ats_probe_opts;

@@ -88,7 +88,7 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	const char *resolves[] = {resolve, NULL};
 	ats_probe_opts po = {.url = url, .cainfo_pem = trust, .resolve = resolves,
 			     .timeout_ms = o->timeout_ms ? o->timeout_ms : 10000, .at = o->now,
-			     .now = o->now, .lab = lab, .no_ca_cache = true};
+			     .now = o->now, .lab = lab};
 	rc = ats_probe_run(&po, probe, err);
 out:
 	if (started) {
