@@ -69,6 +69,10 @@ typedef struct cli_command {
 
 int cmd_audit(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 

@@ -10,8 +10,12 @@
 #include <string.h>
 
 static const cli_command commands[] = {
+	{"check", cmd_check, "the main job: audit + probe + diagnosis, one verdict (the default)"},
 	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
 	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
+	{"probe", cmd_probe, "connect to the ATS endpoint over HTTP/2 and HTTP/1.1; explain failures"},
+	{"chain", cmd_chain, "verify a saved server chain against the trust stores, offline"},
+	{"selftest", cmd_selftest, "prove this libcurl/OpenSSL can do the job, on loopback, offline"},
 	{"serve", cmd_serve, "serve a look-alike of the ATS test endpoint (h2 and HTTP/1.1) for tests"},
 	{"report", cmd_report, "merge device reports into a fleet summary; render a saved report"},
 };

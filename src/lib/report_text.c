@@ -128,6 +128,8 @@ static void bundle_text(ats_buf *b, const json_t *r)
 	}
 }
 
+bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
+
 char *ats_report_text(const json_t *r, const ats_render_opts *o)
 {
 	ats_buf b = {0};
@@ -138,6 +140,8 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 		audit_text(&b, r, o);
 	else if (strcmp(cmd, "bundle") == 0)
 		bundle_text(&b, r);
+	else if (ats_text_probe_family(&b, r, o))
+		;
 	else
 		ats_text_footer(&b, r, o);
 	return ats_buf_take(&b);

@@ -1,0 +1,128 @@
+#include "cli.h"
+
+#include "../lib/probe.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: atscheck chain FILE [--host NAME] [--bundle FILE]... [--capath DIR]...\n"
+	"                      [--sdk-config FILE] [--lab-roots FILE] [--root DIR] [--at TIME]\n"
+	"                      [--format FMT] [--output FILE]\n\n"
+	"Verifies a server chain saved earlier (atscheck probe --save-chain FILE; any PEM chain, leaf\n"
+	"first) against trust stores, with no network: would this device, or this firmware image\n"
+	"(--root), accept the chain that endpoint serves? Same verification as a probe (server\n"
+	"purpose, this system's security level, partial chains refused), same anchor naming, same\n"
+	"diagnosis. With no --bundle and no --capath: the CA file and path this device's libcurl uses.\n\n"
+	"  --host NAME        the name the server's certificate must carry\n"
+	"  --bundle FILE      verify against this CA bundle (repeatable; also --cacert)\n"
+	"  --capath DIR       verify against this hashed CA directory (repeatable)\n"
+	"  --sdk-config FILE  AlexaClientSDKConfig.json: its libcurlUtils CA file/path too\n"
+	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n" CLI_COMMON_HELP
+	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreadable chain or store).\n";
+
+enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_BUNDLE, OPT_CAPATH, OPT_SDK, OPT_LAB };
+
+int cmd_chain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{"host", required_argument, NULL, OPT_HOST},
+		{"bundle", required_argument, NULL, OPT_BUNDLE},
+		{"cacert", required_argument, NULL, OPT_BUNDLE},
+		{"capath", required_argument, NULL, OPT_CAPATH},
+		{"sdk-config", required_argument, NULL, OPT_SDK},
+		{"lab-roots", required_argument, NULL, OPT_LAB},
+		{NULL, 0, NULL, 0},
+	};
+	cli_common c;
+	const char **bundles = calloc((size_t)argc + 2, sizeof(char *));
+	const char **capaths = calloc((size_t)argc + 2, sizeof(char *));
+	size_t nb = 0, nc = 0;
+	ats_store_opts so = {0};
+	ats_chain_opts co = {0};
+	ats_store_list *stores = NULL;
+	ats_lab_roots *lab = NULL;
+	const char *lab_file = NULL;
+	json_t *report = NULL;
+	ats_err err = {0};
+	int rc = ATS_VERDICT_UNKNOWN, opt;
+	bool defaults = false;
+
+	cli_common_init(&c);
+	if (!bundles || !capaths)
+		goto out;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int r = cli_common_opt(&c, opt, optarg);
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case CLI_OPT_HELP:
+			fputs(usage, stdout);
+			rc = 0;
+			goto out;
+		case OPT_HOST: co.host = optarg; break;
+		case OPT_BUNDLE: bundles[nb++] = optarg; break;
+		case OPT_CAPATH: capaths[nc++] = optarg; break;
+		case OPT_SDK: so.sdk_config = optarg; break;
+		case OPT_LAB: lab_file = optarg; break;
+		default:
+			rc = cli_usage_error("chain");
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		rc = optind >= argc ? cli_fail("chain: which chain? (atscheck chain FILE)")
+				    : cli_fail("chain: unexpected argument '%s'", argv[optind + 1]);
+		goto out;
+	}
+	co.file = argv[optind];
+	if (lab_file && ats_lab_roots_load(lab_file, &lab, &err) != 0) {
+		rc = cli_fail("--lab-roots %s", err.msg);
+		goto out;
+	}
+	if (nb == 0 && nc == 0 && !so.sdk_config) {
+		/* The store a probe would use: libcurl's own CA file and path. */
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		if (cv->cainfo)
+			bundles[nb++] = cv->cainfo;
+		if (cv->capath)
+			capaths[nc++] = cv->capath;
+		defaults = true;
+	}
+	so.root = c.root;
+	so.bundles = bundles;
+	so.capaths = capaths;
+	if (ats_store_list_load(&so, &stores, &err) != 0) {
+		rc = cli_fail("%s", err.msg);
+		goto out;
+	}
+	for (size_t i = 0; defaults && i < stores->n; i++)
+		stores->v[i]->user_given = false; /* a device store that is missing is a finding */
+	co.stores = stores;
+	co.at = c.at;
+	co.now = c.now;
+	co.root = c.root;
+	co.lab = lab;
+	if (ats_chain_run(&co, &report, &err) != 0) {
+		rc = cli_fail("%s", err.msg);
+		goto out;
+	}
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(report, "problems"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "severity")), "UNKNOWN") == 0)
+			fprintf(stderr, "atscheck: %s\n", json_string_value(json_object_get(p, "message")));
+	rc = cli_emit(report, &c);
+out:
+	ats_store_list_free(stores);
+	ats_lab_roots_free(lab);
+	free(bundles);
+	free(capaths);
+	return rc;
+}
