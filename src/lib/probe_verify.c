@@ -4,6 +4,7 @@
 #include "pem.h"
 #include "pki.h"
 #include "probe_int.h"
+#include "time_abi.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -195,8 +196,15 @@ int ats_verify_run(X509_STORE_CTX *ctx, ats_verify_capture *c)
 	c->first_error = X509_V_OK;
 	if (!c->errors)
 		c->errors = json_array();
-	if (c->at)
-		X509_VERIFY_PARAM_set_time(vp, c->at);
+	if (c->at && ats_verify_param_set_time(vp, (int64_t)c->at) != 0) {
+		/* A 32-bit OpenSSL (Debian 12 armhf) cannot judge a time past 2038. */
+		c->first_error = X509_V_ERR_UNSPECIFIED;
+		json_array_append_new(c->errors,
+				      json_pack("{s:i, s:s, s:i, s:s}", "code", c->first_error, "error",
+						"--at is past what this platform's OpenSSL can represent "
+						"(a 32-bit time_t)", "depth", 0, "subject", ""));
+		return 0;
+	}
 	/* A pass must mean the root itself is in the store. */
 	X509_VERIFY_PARAM_clear_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
 	if (c->host[0]) {
