@@ -1,4 +1,5 @@
-/* serve's insides, shared by serve.c (sockets, TLS, the poll loop), serve_tls.c (the identity
+/* serve's insides, shared by serve.c (listening, accepting, the poll loop), serve_conn.c (one
+ * connection: TLS, reading, writing, deadlines, closing), serve_tls.c (the identity
  * and the TLS context), serve_h1.c and serve_h2.c (the two ways of answering). Not public. */
 #ifndef ATS_SERVE_INT_H
 #define ATS_SERVE_INT_H
@@ -9,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Bytes queued for the wire beyond which a connection stops reading (backpressure). */
 #define SERVE_OUT_HIGH (256 * 1024)
@@ -72,6 +74,14 @@ struct ats_serve {
 
 /* serve.c */
 void serve_log(ats_serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* serve_conn.c */
+void serve_format_addr(const struct sockaddr *sa, char *buf, size_t n); /* "[::1]:8443" */
+void serve_conn_new(ats_serve *s, int fd, const struct sockaddr *peer, int64_t now);
+void serve_conn_free(serve_conn *c);
+short serve_conn_events(const serve_conn *c); /* what to poll for */
+void serve_conn_event(serve_conn *c, short revents, int64_t now);
+void serve_conn_deadline(serve_conn *c, int64_t now);
 /* Queues bytes for the client (through TLS when there is TLS); -1 when the connection broke. */
 int serve_conn_send(serve_conn *c, const void *data, size_t n);
 size_t serve_conn_pending(const serve_conn *c);
