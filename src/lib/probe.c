@@ -14,20 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-typedef struct probe {
-	const char *name; /* "h2" or "http/1.1" */
-	bool want_h2;
-	CURL *h;
-	ats_verify_capture cap;
-	bool captured; /* libcurl let us see the handshake (OpenSSL backend) */
-	X509_STORE *store; /* the trust store both probes share, loaded once */
-	char errbuf[CURL_ERROR_SIZE];
-	unsigned char body[ATS_PROBE_BODY_BYTES];
-	size_t body_n;
-	CURLcode result;
-} probe;
 
 static int ctx_index = -1;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -40,7 +27,7 @@ static void ctx_index_init(void)
 /* Follows the handshake: where it began, whether the server answered, which alert it sent. */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	probe *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
+	ats_probe_handle *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
 	if (!p)
 		return;
 	if (where & SSL_CB_HANDSHAKE_START)
@@ -55,7 +42,7 @@ static void info_cb(const SSL *ssl, int where, int ret)
 
 static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
 {
-	probe *p = arg;
+	ats_probe_handle *p = arg;
 	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
 	if (ssl) {
 		const unsigned char *alpn = NULL;
@@ -76,7 +63,7 @@ static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 {
 	SSL_CTX *ctx = sslctx;
 	(void)curl;
-	probe *p = parm;
+	ats_probe_handle *p = parm;
 	SSL_CTX_set_ex_data(ctx, ctx_index, parm);
 	if (p->store)
 		SSL_CTX_set1_cert_store(ctx, p->store);
@@ -87,14 +74,14 @@ static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 
 static size_t body_cb(char *data, size_t size, size_t n, void *arg)
 {
-	probe *p = arg;
+	ats_probe_handle *p = arg;
 	size_t len = size * n, room = sizeof(p->body) - p->body_n;
 	memcpy(p->body + p->body_n, data, len < room ? len : room);
 	p->body_n += len < room ? len : room;
 	return len; /* the rest is read and dropped: the endpoint's answer is small */
 }
 
-static int setup(probe *p, const ats_probe_opts *o, const char *url, struct curl_slist *resolve,
+static int setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url, struct curl_slist *resolve,
 		 ats_err *err)
 {
 	CURL *h = p->h = curl_easy_init();
@@ -152,153 +139,6 @@ static int setup(probe *p, const ats_probe_opts *o, const char *url, struct curl
 	return 0;
 }
 
-static json_t *ms(curl_off_t from, curl_off_t to)
-{
-	if (to <= 0)
-		return json_null();
-	return json_real((double)(to - (from > 0 ? from : 0)) / 1000.0);
-}
-
-static const char *http_version_name(long v)
-{
-	switch (v) {
-	case CURL_HTTP_VERSION_1_0: return "1.0";
-	case CURL_HTTP_VERSION_1_1: return "1.1";
-	case CURL_HTTP_VERSION_2_0: return "2";
-#ifdef CURL_HTTP_VERSION_3
-	case CURL_HTTP_VERSION_3: return "3";
-#endif
-	default: return NULL;
-	}
-}
-
-/* The OpenSSL reason in libcurl's message ("... error:0A00010B:SSL routines::wrong version
- * number"), or 0. */
-static int openssl_reason(const char *msg)
-{
-	const char *e = strstr(msg, "error:");
-	unsigned long code;
-	if (!e || sscanf(e + 6, "%8lx:", &code) != 1)
-		return 0;
-	return ERR_GET_REASON(code);
-}
-
-/* Whether no_proxy exempts host, as libcurl reads it: "*", or a name the host is or ends in. */
-static bool no_proxy_for(const char *host)
-{
-	const char *np = getenv("no_proxy");
-	if (!np || !*np)
-		np = getenv("NO_PROXY");
-	if (!np)
-		return false;
-	size_t hl = strlen(host);
-	for (const char *p = np; *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		size_t n = strcspn(p, ", ");
-		const char *e = p;
-		size_t en = n;
-		if (en && e[0] == '.') {
-			e++;
-			en--;
-		}
-		if ((n == 1 && p[0] == '*') ||
-		    (en && en <= hl && strncasecmp(host + hl - en, e, en) == 0 &&
-		     (en == hl || host[hl - en - 1] == '.')))
-			return true;
-		p += n;
-	}
-	return false;
-}
-
-/* The proxy libcurl goes through: the one given, else the environment's. */
-static const char *proxy_in_use(const ats_probe_opts *o, const char *host)
-{
-	static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
-	if (o->proxy)
-		return *o->proxy ? o->proxy : NULL;
-	if (no_proxy_for(host))
-		return NULL;
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-		if (v && *v)
-			return v;
-	}
-	return NULL;
-}
-
-static json_t *probe_json(probe *p, const ats_probe_opts *o, const char *host, long url_port)
-{
-	CURL *h = p->h;
-	curl_off_t t_dns = 0, t_tcp = 0, t_tls = 0, t_first = 0, t_total = 0;
-	char *ip = NULL;
-	long port = 0, httpv = 0, status = 0, oserr = 0, connectcode = 0;
-	const char *proxy = proxy_in_use(o, host);
-	json_t *j = json_pack("{s:s, s:s, s:s}", "name", p->name, "host", host,
-			      "http_version_wanted", p->want_h2 ? "2" : "1.1");
-	if (!j)
-		return NULL;
-	curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &t_dns);
-	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &t_tcp);
-	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &t_tls);
-	curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &t_first);
-	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &t_total);
-	curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
-	curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
-	curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &httpv);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connectcode);
-	if (proxy)
-		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url", proxy, "connect_status",
-							  (int)connectcode));
-
-	json_object_set_new(j, "address", ip && *ip ? json_string(ip) : json_null());
-	json_object_set_new(j, "port", json_integer(port ? port : url_port));
-	json_object_set_new(j, "times_ms",
-			    json_pack("{s:o, s:o, s:o, s:o, s:o}", "dns", ms(0, t_dns), "tcp",
-				      ms(t_dns, t_tcp), "tls", ms(t_tcp, t_tls), "first_byte",
-				      ms(t_tls, t_first), "total", ms(0, t_total)));
-	if (p->cap.tls_version[0])
-		json_object_set_new(j, "tls", json_pack("{s:s, s:s, s:s?}", "version", p->cap.tls_version,
-							"cipher", p->cap.cipher, "alpn",
-							p->cap.alpn[0] ? p->cap.alpn : NULL));
-	else
-		json_object_set_new(j, "tls", json_null());
-	if (status > 0) {
-		char body[ATS_PROBE_BODY_BYTES + 1];
-		for (size_t i = 0; i < p->body_n; i++)
-			body[i] = (p->body[i] >= 0x20 && p->body[i] < 0x7f) || p->body[i] == '\n' ||
-					  p->body[i] == '\t'
-				  ? (char)p->body[i]
-				  : '.';
-		body[p->body_n] = '\0';
-		const char *hv = http_version_name(httpv);
-		json_object_set_new(j, "http", json_pack("{s:s?, s:i, s:s}", "version", hv, "status",
-							 (int)status, "body", body));
-	} else {
-		json_object_set_new(j, "http", json_null());
-	}
-	if (p->result != CURLE_OK) {
-		const char *msg = p->errbuf[0] ? p->errbuf : curl_easy_strerror(p->result);
-		json_t *e = json_pack("{s:i, s:s, s:s, s:i}", "curl_code", (int)p->result, "curl_error",
-				      curl_easy_strerror(p->result), "message", msg, "os_errno", (int)oserr);
-		int reason = openssl_reason(msg);
-		if (reason)
-			json_object_set_new(e, "openssl_reason", json_integer(reason));
-		if (p->cap.alert >= 0)
-			json_object_set_new(e, "tls_alert",
-					    json_pack("{s:i, s:s}", "code", p->cap.alert, "description",
-						      SSL_alert_desc_string_long(p->cap.alert)));
-		json_object_set_new(j, "error", e);
-	}
-	json_object_set_new(j, "handshake", json_pack("{s:b, s:b, s:b}", "started", p->cap.hs_started,
-						      "answered", p->cap.hs_answered, "chain_seen",
-						      p->cap.called));
-	if (p->cap.called)
-		json_object_set_new(j, "certificates", ats_verify_facts(&p->cap));
-	return j;
-}
 
 /* Host and port of the URL, for the verification and the report. */
 static int url_host(const char *url, char *host, size_t n, long *port, ats_err *err)
@@ -369,7 +209,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	const char *url = o->url ? o->url : ATS_PROBE_DEFAULT_URL;
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	bool both = !o->http2 && !o->http11;
-	probe probes[2];
+	ats_probe_handle probes[2];
 	int np = 0, rc = 0;
 	struct curl_slist *resolve = NULL;
 	CURLM *m = NULL;
@@ -389,9 +229,9 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 		goto out;
 	}
 	if (both || o->http2)
-		probes[np++] = (probe){.name = "h2", .want_h2 = true};
+		probes[np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
 	if (both || o->http11)
-		probes[np++] = (probe){.name = "http/1.1", .want_h2 = false};
+		probes[np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
 	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
 		struct curl_slist *n = curl_slist_append(resolve, *rv);
 		if (!n) {
@@ -424,7 +264,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	CURLMsg *msg;
 	int left;
 	while ((msg = curl_multi_info_read(m, &left))) {
-		probe *p = NULL;
+		ats_probe_handle *p = NULL;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
@@ -443,7 +283,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 			  .libcurl_http2 = (cv->features & CURL_VERSION_HTTP2) != 0};
 	ats_verdict overall = ATS_VERDICT_OK;
 	for (int i = 0; i < np; i++) {
-		json_t *j = probe_json(&probes[i], o, host, port);
+		json_t *j = ats_probe_facts(&probes[i], o, host, port);
 		overall = ats_verdict_worst(overall, ats_diagnose_probe(j, &d, problems));
 		json_array_append_new(pj, j);
 	}

@@ -6,6 +6,7 @@
 
 #include "probe.h"
 
+#include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -45,6 +46,22 @@ json_t *ats_verify_facts(const ats_verify_capture *c);
  * self_signed, and "ats" (one of the six by SHA-256, a re-issue of one by its key, or a lab
  * root) when it is one. */
 json_t *ats_cert_json(X509 *x, const ats_lab_roots *lab);
+
+/* One probe while it runs: its libcurl handle and what the handshake let us capture. */typedef struct ats_probe_handle {
+	const char *name; /* "h2" or "http/1.1" */
+	bool want_h2;
+	CURL *h;
+	ats_verify_capture cap;
+	bool captured; /* libcurl let us see the handshake (OpenSSL backend) */
+	X509_STORE *store; /* the trust store both probes share, loaded once */
+	char errbuf[CURL_ERROR_SIZE];
+	unsigned char body[ATS_PROBE_BODY_BYTES];
+	size_t body_n;
+	CURLcode result;
+} ats_probe_handle;
+
+/* A finished probe's facts as a report object (probe_facts.c). */
+json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char *host, long url_port);
 
 /* Writes the certificates as a PEM chain, atomically. */
 int ats_chain_save(const char *path, STACK_OF(X509) *chain, ats_err *err);
