@@ -69,5 +69,7 @@ typedef struct cli_command {
 
 int cmd_audit(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_dha(int argc, char **argv);
+int cmd_dak(int argc, char **argv);
 
 #endif

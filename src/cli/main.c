@@ -10,6 +10,8 @@
 static const cli_command commands[] = {
 	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
 	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
+	{"dha", cmd_dha, "verify device (DHA) certificates; provision a batch of devices"},
+	{"dak", cmd_dak, "make the Device Attestation Key and its CSR"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,6 +1,7 @@
 #include "dha_der.h"
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -357,4 +358,18 @@ int ats_b64_decode_loose(const char *text, size_t len, unsigned char *out, size_
 out:
 	free(clean);
 	return rc;
+}
+
+void ats_der_name_text(ats_der_span s, char *out, size_t cap)
+{
+	const unsigned char *p = s.p;
+	X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)s.n);
+	BIO *b = BIO_new(BIO_s_mem());
+	out[0] = '\0';
+	if (n && b && X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		int k = BIO_read(b, out, (int)cap - 1);
+		out[k > 0 ? k : 0] = '\0';
+	}
+	BIO_free(b);
+	X509_NAME_free(n);
 }

@@ -58,6 +58,9 @@ int ats_der_aki_read(ats_der_span value, ats_der_span *keyid); /* keyid.n == 0 w
 #define ATS_KU_DIGITAL_SIGNATURE 0x80u
 #define ATS_KU_KEY_CERT_SIGN 0x04u
 
+/* A Name as OpenSSL's one-line form, "C = US, O = Example, CN = Device" (messages and facts). */
+void ats_der_name_text(ats_der_span name, char *out, size_t cap);
+
 /* Writes a DER header (tag, length) at out; returns its size (out may be NULL to measure). */
 size_t ats_der_put_hdr(unsigned char *out, unsigned tag, size_t len);
 

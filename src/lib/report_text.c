@@ -1,6 +1,7 @@
 /* Text for people: a table per store, then each problem with its fix, then one verdict line.
  * Colour only when the caller says so (a terminal, and no NO_COLOR). */
 #include "report.h"
+#include "report_text_dha.h"
 #include "strbuf.h"
 
 #include <string.h>
@@ -135,6 +136,8 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 		audit_text(&b, r, o);
 	else if (strcmp(cmd, "bundle") == 0)
 		bundle_text(&b, r);
+	else if (ats_report_text_dha(&b, r, o))
+		;
 	else
 		ats_text_footer(&b, r, o);
 	return ats_buf_take(&b);
