@@ -130,8 +130,6 @@ static int claim(prov_batch *b, const char *id, slot *s, ats_err *err)
 	s->fd = -1;
 	s->renamed = 0;
 	snprintf(s->tmp, sizeof(s->tmp), ".tmp-%s", id);
-	if (exists_at(b->outfd, id))
-		return 0;
 	fresh = mkdirat(b->outfd, s->tmp, 0755) == 0;
 	if (!fresh && errno != EEXIST)
 		return ats_err_set(err, ATS_EIO, "%s/%s: cannot create the device folder: %s",
@@ -148,12 +146,15 @@ static int claim(prov_batch *b, const char *id, slot *s, ats_err *err)
 		s->fd = -1;
 		return 0;
 	}
-	if (!fresh)
-		empty_dir(s->fd);
-	if (exists_at(b->outfd, id)) { /* finished by another run between our look and our claim */
-		discard(b, s);
-		return 0;
+	if (!fresh) {
+		empty_dir(s->fd); /* a killed run's: never committed */
+		if (exists_at(b->outfd, id)) { /* that run did finish it, elsewhere than here */
+			discard(b, s);
+			return 0;
+		}
 	}
+	/* Finished by another run since the batch looked? The rename into place never replaces
+	 * a folder, so at worst this device's work is thrown away at commit. */
 	return 1;
 }
 
@@ -194,10 +195,17 @@ static int build(prov_batch *b, ats_prov_maker *m, slot *s, ats_err *err)
 	size_t id_n = (size_t)snprintf(idline, sizeof(idline), "%s\n", s->id);
 	if (write_at(s->fd, name = F_ID, idline, id_n, 0644) != 0)
 		goto out;
-	if ((b->o->barcode & ATS_BARCODE_PNG) && ats_barcode_write(s->fd, "barcode.png", s->id, err))
-		goto out_err;
-	if ((b->o->barcode & ATS_BARCODE_SVG) && ats_barcode_write(s->fd, "barcode.svg", s->id, err))
-		goto out_err;
+	for (int f = ATS_BARCODE_PNG; f <= ATS_BARCODE_SVG; f <<= 1) {
+		if (!(b->o->barcode & f))
+			continue;
+		unsigned char img[ATS_BARCODE_MAX];
+		size_t img_n = ats_barcode_render(s->id, (ats_barcode_fmt)f, img, err);
+		if (!img_n)
+			goto out_err;
+		if (write_at(s->fd, name = f == ATS_BARCODE_PNG ? "barcode.png" : "barcode.svg", img,
+			     img_n, 0644) != 0)
+			goto out;
+	}
 	ats_prov_record_fill(&s->rec, s->id, d.spki, d.serial, sizeof(d.serial), d.cert_sha256,
 			     b->time_iso);
 	rc = 0;
