@@ -429,6 +429,11 @@ json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const ch
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < NCHECK; i++)
 		snprintf(c[i].msg, sizeof(c[i].msg), "not checked");
+	snprintf(c[C_SUBJECT].msg, sizeof(c[0].msg), "not checked (no --config device.conf)");
+	snprintf(c[C_EXTS].msg, sizeof(c[0].msg), "not checked (no --config device.conf)");
+	snprintf(c[C_PRIVKEY].msg, sizeof(c[0].msg), "not checked (no --key)");
+	snprintf(c[C_CLKEY].msg, sizeof(c[0].msg), "not checked (no --control-log-key)");
+	snprintf(c[C_ANCHOR].msg, sizeof(c[0].msg), "not checked (no --anchor)");
 	if (ats_file_read(path, path, &data, &len, &err) != 0) {
 		snprintf(unknown, sizeof(unknown), "%s", err.msg);
 		goto unknown;
