@@ -7,7 +7,8 @@
 #include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,45 +18,91 @@
 
 #define MAX_LISTED_PROBLEMS 20
 
+typedef struct entry {
+	char *path;        /* a certificate.pem */
+	unsigned char sib; /* SIB_* beside it */
+} entry;
+
 typedef struct found {
-	char **v;
+	entry *v;
 	size_t n, cap;
-	int oom;
 } found;
 
-static found *g_found; /* nftw has no context argument; one walk at a time (walk_mu) */
-static pthread_mutex_t walk_mu = PTHREAD_MUTEX_INITIALIZER;
+enum { SIB_KEY = 1, SIB_CLKEY = 2 };
 
-static int on_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int add_found(found *f, const char *dir, unsigned char sib)
 {
-	const char *base = path + ftw->base;
-	(void)st;
-	if (flag == FTW_D && ftw->level > 0 && strncmp(base, ".tmp-", 5) == 0)
-		return FTW_SKIP_SUBTREE; /* a device being made: not a result yet */
-	if (flag != FTW_F || strcmp(base, "certificate.pem") != 0)
-		return FTW_CONTINUE;
-	found *f = g_found;
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 1024;
-		char **v = realloc(f->v, cap * sizeof(char *));
-		if (!v) {
-			f->oom = 1;
-			return FTW_STOP;
-		}
+		entry *v = realloc(f->v, cap * sizeof(entry));
+		if (!v)
+			return -1;
 		f->v = v;
 		f->cap = cap;
 	}
-	if (!(f->v[f->n] = strdup(path))) {
-		f->oom = 1;
-		return FTW_STOP;
+	size_t n = strlen(dir) + sizeof("/certificate.pem");
+	if (!(f->v[f->n].path = malloc(n)))
+		return -1;
+	snprintf(f->v[f->n].path, n, "%s/certificate.pem", dir);
+	f->v[f->n++].sib = sib;
+	return 0;
+}
+
+/* Walks dir by readdir's d_type (a stat per entry would cost more than the walk): symlinks are
+ * not followed, and .tmp-* folders (devices being made) are not results yet. */
+static int walk(const char *dir, int depth, found *f)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned char sib = 0;
+	int has_cert = 0, rc = 0;
+	if (!d)
+		return depth == 0 ? -1 : 0;
+	while ((e = readdir(d)) && rc == 0) {
+		const char *n = e->d_name;
+		unsigned char t = e->d_type;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (t == DT_UNKNOWN) {
+			struct stat st;
+			t = fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_UNKNOWN
+			    : S_ISDIR(st.st_mode)				    ? DT_DIR
+			    : S_ISREG(st.st_mode)				    ? DT_REG
+										    : DT_UNKNOWN;
+		}
+		if (t == DT_DIR && strncmp(n, ".tmp-", 5) != 0 && depth < 32) {
+			size_t len = strlen(dir) + strlen(n) + 2;
+			char *sub = malloc(len);
+			if (!sub) {
+				rc = -1;
+				break;
+			}
+			snprintf(sub, len, "%s/%s", dir, n);
+			rc = walk(sub, depth + 1, f) < 0 ? -1 : 0;
+			free(sub);
+		} else if (t == DT_REG) {
+			if (strcmp(n, "certificate.pem") == 0)
+				has_cert = 1;
+			else if (strcmp(n, "private_key.pem") == 0)
+				sib |= SIB_KEY;
+			else if (strcmp(n, "dha-control-log-public-key.txt") == 0)
+				sib |= SIB_CLKEY;
+		}
 	}
-	f->n++;
-	return FTW_CONTINUE;
+	closedir(d);
+	if (rc == 0 && has_cert && add_found(f, dir, sib) != 0)
+		rc = -1;
+	return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
 }
 
 typedef struct dir_run {
@@ -66,20 +113,16 @@ typedef struct dir_run {
 	atomic_size_t next, done;
 } dir_run;
 
-/* path's sibling name, when that file exists. */
-static char *sibling(const char *path, const char *name)
+/* path's sibling name, when the walk saw it. */
+static char *sibling(const char *path, const char *name, bool present)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
-	char *s = malloc(dl + strlen(name) + 1);
+	char *s = present ? malloc(dl + strlen(name) + 1) : NULL;
 	if (!s)
 		return NULL;
 	memcpy(s, path, dl);
 	strcpy(s + dl, name);
-	if (access(s, F_OK) != 0) {
-		free(s);
-		return NULL;
-	}
 	return s;
 }
 
@@ -88,9 +131,9 @@ static void *dir_worker(void *arg)
 	dir_run *r = arg;
 	size_t i;
 	while ((i = atomic_fetch_add(&r->next, 1)) < r->f.n) {
-		const char *path = r->f.v[i];
-		char *key = sibling(path, "private_key.pem");
-		char *cl = sibling(path, "dha-control-log-public-key.txt");
+		const char *path = r->f.v[i].path;
+		char *key = sibling(path, "private_key.pem", r->f.v[i].sib & SIB_KEY);
+		char *cl = sibling(path, "dha-control-log-public-key.txt", r->f.v[i].sib & SIB_CLKEY);
 		r->results[i] = dha_verify_one(r->b, path, key, cl, false, &r->verdicts[i]);
 		free(key);
 		free(cl);
@@ -147,7 +190,7 @@ static json_t *dir_report(dir_run *r, const char *dir, time_t at)
 				if (e)
 					snprintf(msg, sizeof(msg), "%s", e);
 				else
-					snprintf(msg, sizeof(msg), "%s: %s: %s", r->f.v[i],
+					snprintf(msg, sizeof(msg), "%s: %s: %s", r->f.v[i].path,
 						 json_string_value(json_object_get(ck, "name")),
 						 json_string_value(json_object_get(ck, "message")));
 				ats_report_problem(problems, v == ATS_VERDICT_WARNING ? ATS_VERDICT_WARNING
@@ -190,21 +233,15 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (--dir takes a folder)", dir);
 	if ((rc = dha_batch_init(&b, o, err)) != 0)
 		goto out;
-	pthread_mutex_lock(&walk_mu);
-	g_found = &r.f;
-	int w = nftw(dir, on_entry, 32, FTW_PHYS | FTW_ACTIONRETVAL);
-	g_found = NULL;
-	pthread_mutex_unlock(&walk_mu);
-	if (r.f.oom || w == -1) {
-		rc = ats_err_set(err, r.f.oom ? ATS_ENOMEM : ATS_EIO, "%s: cannot walk it: %s", dir,
-				 r.f.oom ? "out of memory" : strerror(errno));
+	if (walk(dir, 0, &r.f) != 0) {
+		rc = ats_err_set(err, ATS_EIO, "%s: cannot read it: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (r.f.n == 0) {
 		rc = ats_err_set(err, ATS_EUSAGE, "%s: no certificate.pem under it", dir);
 		goto out;
 	}
-	qsort(r.f.v, r.f.n, sizeof(char *), cmp_str);
+	qsort(r.f.v, r.f.n, sizeof(entry), cmp_entry); /* stable reports */
 	r.b = &b;
 	r.results = calloc(r.f.n, sizeof(json_t *));
 	r.verdicts = calloc(r.f.n, sizeof(ats_verdict));
@@ -229,7 +266,7 @@ out:
 	for (size_t i = 0; i < r.f.n; i++) {
 		if (r.results)
 			json_decref(r.results[i]);
-		free(r.f.v[i]);
+		free(r.f.v[i].path);
 	}
 	free(r.f.v);
 	free(r.results);
