@@ -1,5 +1,6 @@
 #include "barcode.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <zint.h>
@@ -46,19 +47,21 @@ static int modules(const char *value, unsigned char *m, ats_err *err)
 }
 
 static unsigned long crc_table[256];
-static int crc_ready;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (unsigned long i = 0; i < 256; i++) {
+		unsigned long c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320ul ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
 
 static unsigned long crc32(unsigned long crc, const unsigned char *p, size_t n)
 {
-	if (!crc_ready) { /* idempotent: racing threads write the same values */
-		for (unsigned long i = 0; i < 256; i++) {
-			unsigned long c = i;
-			for (int k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320ul ^ (c >> 1) : c >> 1;
-			crc_table[i] = c;
-		}
-		__atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
-	}
+	pthread_once(&crc_once, crc_init);
 	crc ^= 0xfffffffful;
 	while (n--)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);

@@ -39,16 +39,18 @@ void ats_prov_fail(prov_batch *b, int rc, const ats_err *err)
 int ats_read_at(int dirfd, const char *name, unsigned char *buf, size_t cap, size_t *n)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t r;
 	*n = 0;
 	if (fd < 0)
 		return -1;
-	while ((r = read(fd, buf + *n, cap - *n)) > 0 && *n + (size_t)r < cap)
-		*n += (size_t)r;
-	close(fd);
-	if (r < 0 || (r > 0 && *n + (size_t)r >= cap))
-		return -1;
-	return 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + *n, cap - *n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (*n += (size_t)r) == cap) { /* an error, the end, or too large */
+			close(fd);
+			return r < 0 || *n == cap ? -1 : 0;
+		}
+	}
 }
 
 void ats_prov_record_fill(ats_prov_record *r, const char *id, const unsigned char spki[91],

@@ -198,6 +198,13 @@ expect_exit 2 "not the subject device.conf asks for: CRITICAL" "$ATSCHECK" dha v
 check "subject check fails" jq -e '.checks[] | select(.name=="subject") | .status == "fail"' "$T/out"
 expect_exit 2 "DAK not under the anchor: CRITICAL" "$ATSCHECK" dha verify otherdak.pem --anchor root.pem --format json
 check "anchor check fails" jq -e '.checks[] | select(.name=="anchor") | .status == "fail"' "$T/out"
+openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout leaf-dak.key \
+  -subj "/CN=Not a CA DAK" -days 3650 -out leaf-dak.pem -addext basicConstraints=CA:FALSE 2>/dev/null
+openssl x509 -req -in pipe/device.csr -CA leaf-dak.pem -CAkey leaf-dak.key -days 1825 -sha256 \
+  -extfile device.conf -extensions req_ext -out leaf-signed.pem 2>/dev/null
+cat leaf-signed.pem leaf-dak.pem > leaf-chain.pem
+expect_exit 1 "a DAK that is not a CA: WARNING" "$ATSCHECK" dha verify leaf-chain.pem --format json
+check "dak-can-sign warns, saying why" jq -e '.checks[] | select(.name=="dak-can-sign") | (.status == "warn" and (.message | test("CA:TRUE")))' "$T/out"
 head -c 900 pipe/certificate.pem > truncated.pem
 expect_exit 3 "truncated file: UNKNOWN" "$ATSCHECK" dha verify truncated.pem
 check "names the file and the fault" grep -q "truncated.pem: .*truncated" "$T/err"

@@ -207,3 +207,20 @@ Test(dha_tmpl, conf_errors_name_the_file)
 	cr_assert(strstr(err.msg, "none.conf"), "%s", err.msg);
 	tu_rmtree(dir);
 }
+
+Test(dha_tmpl, prompt_mode_takes_the_defaults)
+{
+	char *dir = tu_tmpdir();
+	ats_err err = {0};
+	ats_dha_conf *c = NULL;
+	char buf[256];
+	tu_write_str(tu_path(dir, "p.conf"),
+		     "[ req ]\ndistinguished_name = dn\n[ dn ]\ncountryName = Country\n"
+		     "countryName_default = US\ncountryName_min = 2\ncommonName = Your name\n"
+		     "commonName_default = Prompted Device\norganizationName = Org (no default)\n");
+	cr_assert_eq(ats_dha_conf_load(tu_path(dir, "p.conf"), &c, &err), 0, "%s", err.msg);
+	X509_NAME_oneline(ats_dha_conf_subject(c), buf, sizeof(buf));
+	cr_assert_str_eq(buf, "/C=US/CN=Prompted Device");
+	ats_dha_conf_free(c);
+	tu_rmtree(dir);
+}
