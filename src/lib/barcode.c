@@ -1,6 +1,7 @@
 #include "barcode.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <zint.h>
@@ -46,26 +47,35 @@ static int modules(const char *value, unsigned char *m, ats_err *err)
 	return n;
 }
 
-static unsigned long crc_table[256];
+/* CRC-32 (PNG's), four bytes a step: the IDAT chunk is a few KiB per device. */
+static uint32_t crc_table[4][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init(void)
 {
-	for (unsigned long i = 0; i < 256; i++) {
-		unsigned long c = i;
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
 		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320ul ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[0][i] = c;
 	}
+	for (int t = 1; t < 4; t++)
+		for (int i = 0; i < 256; i++)
+			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
 }
 
-static unsigned long crc32(unsigned long crc, const unsigned char *p, size_t n)
+static uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 {
 	pthread_once(&crc_once, crc_init);
-	crc ^= 0xfffffffful;
+	crc = ~crc;
+	for (; n >= 4; n -= 4, p += 4) {
+		crc ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		crc = crc_table[3][crc & 0xff] ^ crc_table[2][(crc >> 8) & 0xff] ^
+		      crc_table[1][(crc >> 16) & 0xff] ^ crc_table[0][crc >> 24];
+	}
 	while (n--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc ^ 0xfffffffful;
+		crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
 }
 
 static unsigned char *put32(unsigned char *o, unsigned long v)
