@@ -75,5 +75,7 @@ int cmd_check(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_dha(int argc, char **argv);
+int cmd_dak(int argc, char **argv);
 
 #endif

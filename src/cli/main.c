@@ -18,6 +18,8 @@ static const cli_command commands[] = {
 	{"selftest", cmd_selftest, "prove this libcurl/OpenSSL can do the job, on loopback, offline"},
 	{"serve", cmd_serve, "serve a look-alike of the ATS test endpoint (h2 and HTTP/1.1) for tests"},
 	{"report", cmd_report, "merge device reports into a fleet summary; render a saved report"},
+	{"dha", cmd_dha, "verify device (DHA) certificates; provision a batch of devices"},
+	{"dak", cmd_dak, "make the Device Attestation Key and its CSR"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -2,6 +2,7 @@
  * Colour only when the caller says so (a terminal, and no NO_COLOR). */
 #include "report.h"
 #include "report_merge.h"
+#include "report_text_dha.h"
 #include "strbuf.h"
 
 #include <string.h>
@@ -141,6 +142,8 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 	else if (strcmp(cmd, "bundle") == 0)
 		bundle_text(&b, r);
 	else if (ats_text_probe_family(&b, r, o))
+		;
+	else if (ats_report_text_dha(&b, r, o))
 		;
 	else
 		ats_text_footer(&b, r, o);

@@ -1,0 +1,71 @@
+#include "cli.h"
+
+#include "../lib/dak.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: atscheck dak csr --config dak.conf --out DIR [--format FMT] [--output FILE]\n\n"
+	"Makes the product's Device Attestation Key (DAK): DIR/dak_private_key.pem (EC P-256,\n"
+	"mode 0600, never over an existing key) and DIR/dak.csr from the dak.conf the AVS developer\n"
+	"console gives, as these do:\n"
+	"  openssl ecparam -name prime256v1 > dak-params.pem\n"
+	"  openssl req -new -nodes -config dak.conf -newkey ec:dak-params.pem \\\n"
+	"      -keyout dak_private_key.pem -out dak.csr\n"
+	"Upload dak.csr in the console, then download dak-certificate.pem and device.conf.\n\n"
+	"  --config FILE    dak.conf\n"
+	"  --out DIR        where the key and the CSR go (an existing folder)\n" CLI_COMMON_HELP
+	"\nExit codes: 0 OK, 3 UNKNOWN (could not run).\n";
+
+enum { OPT_CONFIG = CLI_OPT_FIRST_OWN, OPT_OUT };
+
+int cmd_dak(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"out", required_argument, NULL, OPT_OUT},
+		{NULL, 0, NULL, 0},
+	};
+	cli_common c;
+	const char *conf = NULL, *out = NULL, *sub = argc >= 2 ? argv[1] : "";
+	json_t *report = NULL;
+	ats_err err = {0};
+	int opt;
+
+	cli_common_init(&c);
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(sub, "csr") != 0) {
+		cli_fail("dak: expected 'csr'%s%s", *sub ? ", not " : "", sub);
+		return cli_usage_error("dak");
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int r = cli_common_opt(&c, opt, optarg);
+		if (r < 0)
+			return ATS_VERDICT_UNKNOWN;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case CLI_OPT_HELP: fputs(usage, stdout); return 0;
+		case OPT_CONFIG: conf = optarg; break;
+		case OPT_OUT: out = optarg; break;
+		default: return cli_usage_error("dak");
+		}
+	}
+	if (optind < argc)
+		return cli_fail("dak csr: unexpected argument '%s'", argv[optind]);
+	if (!conf || !out) {
+		cli_fail("dak csr: needs --config dak.conf and --out DIR");
+		return cli_usage_error("dak");
+	}
+	if (ats_dak_csr(conf, out, &report, &err) != 0)
+		return cli_fail("%s", err.msg);
+	return cli_emit(report, &c);
+}

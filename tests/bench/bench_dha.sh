@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Device certificates, measured in one run (printed, never asserted):
+# - provisioning: `atscheck dha provision` devices/s in tmpfs (all cores, and one) and on disk,
+#   against the documented openssl pipeline (one device at a time, as the factory runs it) and
+#   against the crypto ceiling of this machine: P-256 key generations and ECDSA signatures per
+#   second (`openssl speed -seconds 1 ecdsap256`, and a reused-context keygen loop);
+# - `atscheck dha verify --dir` devices/s against `openssl verify` run once per device.
+set -uo pipefail
+: "${ATSCHECK:?}" "${ATS_SOURCE_DIR:?}"
+quick=${QUICK:-0}
+cores=$(nproc 2>/dev/null || echo 1)
+if [ "$quick" = 1 ]; then n_pipe=15 n_fast=4000 n_disk=1000 n_ossl_verify=40; else
+  n_pipe=60 n_fast=20000 n_disk=4000 n_ossl_verify=150; fi
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+W=$(mktemp -d "$shm/atscheck-bench-dha.XXXXXX")
+D=$(mktemp -d "${ATS_BUILD_DIR:-$ATS_SOURCE_DIR/build}/bench-dha-disk.XXXXXX" 2>/dev/null || mktemp -d /var/tmp/bench-dha.XXXXXX)
+trap 'rm -rf "$W" "$D"' EXIT
+cd "$W" || exit 1
+
+now() { date +%s.%N; }
+rate() { echo "scale=1; $1 / ($3 - $2)" | bc; }
+ratio() { echo "scale=1; $1 / $2" | bc; }
+
+cat > device.conf <<'EOF'
+[ req ]
+prompt = no
+distinguished_name = dn
+[ dn ]
+C = US
+O = Example Devices Inc.
+CN = Example DHA
+[ req_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+printf '[dak]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign\nsubjectKeyIdentifier = hash\n' > ca.ext
+openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout dak_private_key.pem \
+  -subj "/CN=Bench DAK" -days 3650 -out dak-certificate.pem -config ca.ext -extensions dak 2>/dev/null
+chmod 600 dak_private_key.pem
+
+# --- The documented pipeline, device after device. ---
+mkdir pipe
+t0=$(now)
+for i in $(seq 1 "$n_pipe"); do
+  mkdir "pipe/$i" && (
+    cd "pipe/$i" || exit 1
+    openssl ecparam -name prime256v1 > dak-params.pem
+    openssl req -new -nodes -config ../../device.conf -newkey ec:dak-params.pem -keyout private_key.pem -out device.csr 2>/dev/null
+    openssl x509 -req -in device.csr -extfile ../../device.conf -extensions req_ext -CA ../../dak-certificate.pem \
+      -CAkey ../../dak_private_key.pem -days 1825 -out device-certificate.pem -outform PEM -CAcreateserial -sha256 2>/dev/null
+    cat device-certificate.pem ../../dak-certificate.pem > certificate.pem
+    openssl x509 -in device-certificate.pem -pubkey -noout | openssl enc -base64 -d | openssl enc -base64 > dha-control-log-public-key.txt
+  )
+done
+t1=$(now)
+pipe_rate=$(rate "$n_pipe" "$t0" "$t1")
+
+# --- Ours. ---
+P=(dha provision --config device.conf --dak-cert dak-certificate.pem --dak-key dak_private_key.pem --format json)
+ours() { # out_dir count jobs barcode -> devices/s
+  "$ATSCHECK" "${P[@]}" --out "$1" --count "$2" --jobs "$3" --barcode "$4" > "$W/r.json" 2>/dev/null || { echo 0; return; }
+  jq -r '(.devices.made / .seconds) | floor' "$W/r.json"
+}
+fast_all=$(ours "$W/fast" "$n_fast" "$cores" png)
+fast_one=$(ours "$W/fast1" "$n_fast" 1 png)
+fast_nobc=$(ours "$W/fast2" "$n_fast" 1 none)
+disk_all=$(ours "$D/disk" "$n_disk" "$cores" png)
+
+# --- The crypto ceiling: what one core's OpenSSL does for one device (a keygen, two signs). ---
+speed_sign=$(openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '/nistp256/ {print $(NF-1)}' | tail -1)
+keygen=""
+if command -v cc >/dev/null && cc -O2 -o "$W/p256_ceiling" "$ATS_SOURCE_DIR/tests/bench/p256_ceiling.c" -lcrypto 2>/dev/null; then
+  out=$("$W/p256_ceiling")
+  keygen=$(echo "$out" | awk '/keygen/ {print $2}')
+fi
+if [ -n "$keygen" ] && [ -n "$speed_sign" ]; then
+  ceiling=$(echo "scale=12; c = 1 / (1 / $keygen + 2 / $speed_sign); scale=0; c / 1" | bc)
+else
+  ceiling=""
+fi
+
+# --- Verify: --dir against openssl verify once per device. ---
+"$ATSCHECK" dha verify --dir "$W/fast" --config device.conf --jobs "$cores" --format json > v.json 2>/dev/null
+ours_verify=$(jq -r '(.summary.devices / .seconds) | floor' v.json)
+ok_verify=$(jq -r '.summary.ok' v.json)
+mapfile -t certs < <(ls -d "$W"/fast/*/ | head -n "$n_ossl_verify")
+t0=$(now)
+for c in "${certs[@]}"; do
+  openssl verify -partial_chain -CAfile dak-certificate.pem "$c/device-certificate.pem" >/dev/null 2>&1
+done
+t1=$(now)
+ossl_verify=$(rate "${#certs[@]}" "$t0" "$t1")
+
+row() { printf '  %-42s %s\n' "$1" "$2"; }
+echo "provisioning, devices/s (tmpfs at $shm unless said; PNG barcode unless said):"
+row "atscheck, $cores threads" "$fast_all"
+row "atscheck, 1 thread" "$fast_one  (no barcode: $fast_nobc)"
+row "atscheck, $cores threads, on disk" "$disk_all  ($D)"
+row "openssl pipeline, as documented" "$pipe_rate"
+row "ratio atscheck / pipeline" "$(ratio "$fast_all" "$pipe_rate")x  (1 thread: $(ratio "$fast_one" "$pipe_rate")x; on disk: $(ratio "$disk_all" "$pipe_rate")x)"
+if [ -n "$ceiling" ]; then
+  row "crypto ceiling, one core" "$ceiling  (1 keygen + 2 signs: keygen $keygen/s, ecdsap256 sign $speed_sign/s)"
+  row "atscheck 1 thread / one core's ceiling" "$(echo "scale=2; $fast_one / $ceiling" | bc)  (no barcode: $(echo "scale=2; $fast_nobc / $ceiling" | bc))"
+  row "atscheck $cores threads / one core's ceiling" "$(echo "scale=2; $fast_all / $ceiling" | bc)  (/ all $cores cores': $(echo "scale=2; $fast_all / ($ceiling * $cores)" | bc))"
+fi
+echo "verify, devices/s:"
+row "atscheck dha verify --dir, $cores threads" "$ours_verify  ($ok_verify of $n_fast OK)"
+row "openssl verify, once per device" "$ossl_verify"
+row "ratio" "$(ratio "$ours_verify" "$ossl_verify")x"

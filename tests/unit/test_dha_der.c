@@ -1,0 +1,137 @@
+/* The DER reader of device certificates and keys on every truncation and on flipped bytes:
+ * never reads outside its input (run under ASan), never takes a broken input for a good one. */
+#include "barcode.h"
+#include "dha_der.h"
+#include "pem.h"
+#include "testutil.h"
+
+static unsigned char *device_der(size_t *n)
+{
+	EVP_PKEY *ca_key = tu_key("ec:P-256"), *key = tu_key("ec:P-256");
+	X509 *ca = tu_cert("/CN=DAK", ca_key, NULL, NULL, 1);
+	X509 *dev = tu_cert("/CN=Device", key, ca, ca_key, 0);
+	unsigned char *der = NULL;
+	int len = i2d_X509(dev, &der);
+	cr_assert_gt(len, 0);
+	unsigned char *copy = malloc((size_t)len);
+	memcpy(copy, der, (size_t)len);
+	OPENSSL_free(der);
+	X509_free(dev);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	*n = (size_t)len;
+	return copy;
+}
+
+/* Everything a verify would read from a parsed certificate. */
+static void read_all(const ats_dha_cert *c)
+{
+	ats_der_ext e;
+	size_t pos = 0;
+	bool ca;
+	unsigned ku;
+	ats_der_span id;
+	while (ats_der_ext_next(c->exts, &pos, &e) == 1) {
+		ats_der_bc_read(e.value, &ca);
+		ats_der_ku_read(e.value, &ku);
+		ats_der_ski_read(e.value, &id);
+		ats_der_aki_read(e.value, &id);
+	}
+}
+
+Test(dha_der, reads_a_device_certificate)
+{
+	size_t n;
+	unsigned char *der = device_der(&n);
+	ats_dha_cert c;
+	ats_der_ext e;
+	bool ca = true;
+	unsigned ku = 0;
+	ats_der_span id;
+	cr_assert_eq(ats_dha_cert_read(der, n, &c), 0);
+	cr_assert_eq(c.version, 3);
+	cr_assert_eq(c.point.n, ATS_P256_POINT_LEN);
+	cr_assert_eq(c.c.spki.n, ATS_P256_SPKI_LEN);
+	cr_assert_eq(memcmp(c.c.spki.p, ats_p256_spki_prefix, sizeof(ats_p256_spki_prefix)), 0);
+	cr_assert_eq(memcmp(c.sigalg.p, ats_ecdsa_sha256_alg, sizeof(ats_ecdsa_sha256_alg)), 0);
+	cr_assert_eq(ats_der_ext_find(c.exts, ats_oid_basic_constraints, 3, &e), 1);
+	cr_assert(e.critical);
+	cr_assert_eq(ats_der_bc_read(e.value, &ca), 0);
+	cr_assert(!ca);
+	cr_assert_eq(ats_der_ext_find(c.exts, ats_oid_key_usage, 3, &e), 1);
+	cr_assert_eq(ats_der_ku_read(e.value, &ku), 0);
+	cr_assert(ku & ATS_KU_DIGITAL_SIGNATURE);
+	cr_assert_eq(ats_der_ext_find(c.exts, ats_oid_aki, 3, &e), 1);
+	cr_assert_eq(ats_der_aki_read(e.value, &id), 0);
+	cr_assert_eq(id.n, 20);
+	cr_assert_eq(ats_der_ext_find(c.exts, (const unsigned char *)"\x55\x1d\x99", 3, &e), 0);
+	free(der);
+}
+
+Test(dha_der, every_truncation_and_flip_is_safe)
+{
+	size_t n;
+	unsigned char *der = device_der(&n);
+	ats_dha_cert c;
+	for (size_t len = 0; len < n; len++) {
+		unsigned char *cut = malloc(len ? len : 1); /* exact size: ASan sees any overread */
+		memcpy(cut, der, len);
+		cr_assert_neq(ats_dha_cert_read(cut, len, &c), 0, "truncated at %zu taken as whole", len);
+		free(cut);
+	}
+	unsigned char *b = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		for (int bit = 0; bit < 8; bit += 3) {
+			memcpy(b, der, n);
+			b[i] ^= (unsigned char)(1 << bit);
+			if (ats_dha_cert_read(b, n, &c) == 0)
+				read_all(&c);
+		}
+	free(b);
+	free(der);
+}
+
+Test(dha_der, base64_loose)
+{
+	unsigned char out[64];
+	size_t n = 0;
+	const char *pem = "-----BEGIN PUBLIC KEY-----\r\nAAEC\r\nAw==\n-----END PUBLIC KEY-----\n";
+	cr_assert_eq(ats_b64_decode_loose(pem, strlen(pem), out, sizeof(out), &n), 0);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(memcmp(out, "\x00\x01\x02\x03", 4), 0);
+	cr_assert_eq(ats_b64_decode_loose("AA=A", 4, out, sizeof(out), &n), -1, "'=' inside");
+	cr_assert_eq(ats_b64_decode_loose("AAA", 3, out, sizeof(out), &n), -1, "not a multiple of 4");
+	cr_assert_eq(ats_b64_decode_loose("AA*A", 4, out, sizeof(out), &n), -1, "not base64");
+	cr_assert_eq(ats_b64_decode_loose("", 0, out, sizeof(out), &n), -1, "empty");
+	cr_assert_eq(ats_b64_decode_loose("AAAAAAAA", 8, out, 3, &n), -1, "over capacity");
+}
+
+Test(dha_der, key_split_refuses_other_shapes)
+{
+	unsigned char scalar[32] = {1}, point[ATS_P256_POINT_LEN] = {4}, k[ATS_P256_PKCS8_LEN];
+	const unsigned char *s, *p;
+	ats_p256_pkcs8(scalar, point, k);
+	cr_assert_eq(ats_p256_key_split(k, sizeof(k), &s, &p), 0);
+	cr_assert_eq(memcmp(s, scalar, 32), 0);
+	for (size_t len = 0; len < sizeof(k); len++)
+		cr_assert_eq(ats_p256_key_split(k, len, &s, &p), -1);
+	k[10] ^= 1; /* another algorithm */
+	cr_assert_eq(ats_p256_key_split(k, sizeof(k), &s, &p), -1);
+}
+
+Test(dha_der, barcode_png_and_svg)
+{
+	unsigned char img[ATS_BARCODE_MAX];
+	ats_err err = {0};
+	size_t n = ats_barcode_render("DEV-000123", ATS_BARCODE_PNG, img, &err);
+	cr_assert_gt(n, 100, "%s", err.msg);
+	cr_assert_eq(memcmp(img, "\x89PNG\r\n\x1a\n", 8), 0);
+	cr_assert_eq(memcmp(img + 12, "IHDR", 4), 0);
+	cr_assert_eq(memcmp(img + n - 8, "IEND", 4), 0);
+	n = ats_barcode_render("DEV-000123", ATS_BARCODE_SVG, img, &err);
+	cr_assert_gt(n, 100);
+	cr_assert(memmem(img, n, ">DEV-000123</text>", 18));
+	cr_assert_eq(ats_barcode_render("\x01\x02", ATS_BARCODE_PNG, img, &err) > 0 ? 0 : 1, 0,
+		     "Code 128 carries control characters");
+}
