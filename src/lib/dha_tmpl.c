@@ -1,5 +1,6 @@
 #include "dha_tmpl.h"
 
+#include "time_abi.h"
 #include "util.h"
 
 #include <openssl/core_names.h>
@@ -79,7 +80,8 @@ static int encode_with_openssl(const ats_dha_conf *conf, const char *section, X5
 	if (!x || !X509_set_version(x, X509_VERSION_3) ||
 	    !ASN1_STRING_set(X509_get_serialNumber(x), serial, ATS_SERIAL_LEN) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(dak)) ||
-	    !ASN1_TIME_set(X509_getm_notBefore(x), nb) || !ASN1_TIME_set(X509_getm_notAfter(x), na) ||
+	    !ats_asn1_time_set(X509_getm_notBefore(x), (int64_t)nb) ||
+	    !ats_asn1_time_set(X509_getm_notAfter(x), (int64_t)na) ||
 	    !X509_set_subject_name(x, ats_dha_conf_subject(conf)) || !X509_set_pubkey(x, key)) {
 		ats_err_set(err, ATS_ECRYPTO, "cannot make the certificate template");
 		ats_err_add_openssl(err);

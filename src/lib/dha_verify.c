@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "dha_key.h"
 #include "pem.h"
+#include "time_abi.h"
 #include "util.h"
 
 #include <openssl/err.h>
@@ -136,9 +137,15 @@ static dha_dak *dak_new(dha_batch *b, const unsigned char *der, size_t len, cons
 	if (b->store) {
 		X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 		if (ctx && X509_STORE_CTX_init(ctx, b->store, d->x, NULL)) {
-			X509_STORE_CTX_set_time(ctx, 0, b->o->at);
-			d->anchor = X509_verify_cert(ctx) == 1;
-			if (!d->anchor)
+			if (ats_verify_param_set_time(X509_STORE_CTX_get0_param(ctx),
+						      (int64_t)b->o->at) != 0) {
+				d->anchor = 0;
+				snprintf(d->anchor_msg, sizeof(d->anchor_msg),
+					 "--at is past what this platform's OpenSSL can represent");
+			} else {
+				d->anchor = X509_verify_cert(ctx) == 1;
+			}
+			if (!d->anchor && !d->anchor_msg[0])
 				snprintf(d->anchor_msg, sizeof(d->anchor_msg), "%s",
 					 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		}
