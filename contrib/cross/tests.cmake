@@ -10,3 +10,6 @@ file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/atscheck-emulated
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
                       WORLD_EXECUTE)
 set(ATS_TEST_ATSCHECK ${CMAKE_BINARY_DIR}/atscheck-emulated)
+# Helper programs the integration tests run from the build folder (tests/mkpki) are the target's
+# too: binfmt_misc's qemu finds their libraries through this.
+set(ATS_TEST_ENV_EXTRA "QEMU_LD_PREFIX=${_ats_ld_prefix}")

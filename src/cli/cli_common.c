@@ -85,6 +85,12 @@ int cli_emit(json_t *report, const cli_common *c)
 	}
 	ats_report_stamp(report, id);
 	int code = (int)json_integer_value(json_object_get(report, "exit_code"));
+	/* Whatever the format, every input that could not be used gets its one line on stderr. */
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(report, "problems"), i, p)
+		if (strcmp(ats_json_str(p, "severity"), "UNKNOWN") == 0)
+			fprintf(stderr, "atscheck: %s\n", ats_json_str(p, "message"));
 	char *out = ats_report_render(report, c->fmt, &ro, &err);
 	json_decref(report);
 	if (!out)

@@ -92,12 +92,6 @@ int cmd_audit(int argc, char **argv)
 		rc = cli_fail("%s", err.msg);
 		goto out;
 	}
-	/* Every unreadable input gets its one line on stderr too, whatever the format. */
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(report, "problems"), i, p)
-		if (strcmp(json_string_value(json_object_get(p, "severity")), "UNKNOWN") == 0)
-			fprintf(stderr, "atscheck: %s\n", json_string_value(json_object_get(p, "message")));
 	rc = cli_emit(report, &c);
 out:
 	ats_store_list_free(stores);

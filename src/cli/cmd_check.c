@@ -113,11 +113,6 @@ int cmd_check(int argc, char **argv)
 		rc = cli_fail("%s", err.msg);
 		goto out;
 	}
-	size_t i;
-	json_t *pr;
-	json_array_foreach(json_object_get(report, "problems"), i, pr)
-		if (strcmp(json_string_value(json_object_get(pr, "severity")), "UNKNOWN") == 0)
-			fprintf(stderr, "atscheck: %s\n", json_string_value(json_object_get(pr, "message")));
 	rc = cli_emit(report, &c);
 out:
 	probe_cli_free(&p);

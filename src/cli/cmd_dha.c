@@ -243,10 +243,6 @@ int cmd_dha(int argc, char **argv)
 			rc = cli_fail("%s", err.msg);
 			goto out;
 		}
-		if (!dir && json_integer_value(json_object_get(report, "exit_code")) == 3)
-			fprintf(stderr, "atscheck: %s\n",
-				json_string_value(json_object_get(
-					json_array_get(json_object_get(report, "problems"), 0), "message")));
 	}
 	double s = seconds_since(&t0);
 	json_object_set_new(report, "seconds", json_real(s));

@@ -1,14 +1,9 @@
 #include "check.h"
+#include "report.h"
 
 #include "util.h"
 
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
 
 /* Copies a part's problems into the check's, each tagged with its part. */
 static void take_problems(json_t *into, const json_t *part, const char *name)
@@ -29,17 +24,17 @@ static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(probe, "probes"), i, p)
-		if (strcmp(str(p, "verdict"), "OK") != 0 && strcmp(str(p, "name"), "h2") == 0)
-			return json_pack("{s:s, s:s, s:s}", "cause", str(p, "cause"), "message",
-					 str(p, "message"), "fix", str(p, "fix"));
+		if (strcmp(ats_json_str(p, "verdict"), "OK") != 0 && strcmp(ats_json_str(p, "name"), "h2") == 0)
+			return json_pack("{s:s, s:s, s:s}", "cause", ats_json_str(p, "cause"), "message",
+					 ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
 	json_array_foreach(json_object_get(probe, "probes"), i, p)
-		if (strcmp(str(p, "verdict"), "OK") != 0)
-			return json_pack("{s:s, s:s, s:s}", "cause", str(p, "cause"), "message",
-					 str(p, "message"), "fix", str(p, "fix"));
+		if (strcmp(ats_json_str(p, "verdict"), "OK") != 0)
+			return json_pack("{s:s, s:s, s:s}", "cause", ats_json_str(p, "cause"), "message",
+					 ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
 	json_array_foreach(json_object_get(audit, "problems"), i, p)
-		if (strcmp(str(p, "severity"), ats_verdict_name(v)) == 0)
-			return json_pack("{s:s, s:s, s:s}", "cause", "store", "message", str(p, "message"),
-					 "fix", str(p, "fix"));
+		if (strcmp(ats_json_str(p, "severity"), ats_verdict_name(v)) == 0)
+			return json_pack("{s:s, s:s, s:s}", "cause", "store", "message", ats_json_str(p, "message"),
+					 "fix", ats_json_str(p, "fix"));
 	return json_pack("{s:s, s:s, s:s}", "cause", "ok", "message",
 			 probe ? "this device trusts ATS and reaches the endpoint over HTTP/2"
 			       : "this device's trust stores hold the ATS CAs",

@@ -3,6 +3,7 @@
  * from the verification's full list of errors, taken in order of what a field engineer must fix
  * first: the trust path, then the name, then the clock, then expiry, then key strength. */
 #include "diagnose.h"
+#include "report.h"
 
 #include "audit.h"
 #include "util.h"
@@ -34,12 +35,6 @@ static void say(diag *g, ats_verdict sev, const char *cause, const char *fix, co
 	va_start(ap, fmt);
 	vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
 	va_end(ap);
-}
-
-static const char *str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 static long long num(const json_t *o, const char *k)
@@ -79,11 +74,11 @@ static void when(const ats_diag_ctx *d, char *buf, size_t n)
 static void install_fix(const ats_diag_ctx *d, const json_t *anchor, char *out, size_t n)
 {
 	const json_t *ats = json_object_get(anchor, "ats");
-	if (strcmp(str(ats, "match"), "lab") == 0)
-		snprintf(out, n, "add the lab root '%s' to the trust store", str(ats, "name"));
+	if (strcmp(ats_json_str(ats, "match"), "lab") == 0)
+		snprintf(out, n, "add the lab root '%s' to the trust store", ats_json_str(ats, "name"));
 	else
 		snprintf(out, n, "atscheck install%s%s --ca '%s'", d->root ? " --root " : "",
-			 d->root ? d->root : "", str(ats, "name"));
+			 d->root ? d->root : "", ats_json_str(ats, "name"));
 }
 
 /* The certificate side. Returns true when it found something (a failure or a warning). */
@@ -116,17 +111,17 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			    "exempt this host (and *.amazon.com) from TLS inspection on the proxy, or connect "
 			    "without it: ATS trust cannot be checked through it",
 			    "the chain was anchored at '%s', which is not an ATS CA: a TLS-intercepting proxy "
-			    "sits between this device and %s", str(anchor, "subject"), host);
+			    "sits between this device and %s", ats_json_str(anchor, "subject"), host);
 			return true;
 		}
 		json_array_foreach(path, i, c) {
 			long long bits = num(c, "key_bits");
-			bool rsa = strcmp(str(c, "key_type"), "RSA") == 0;
+			bool rsa = strcmp(ats_json_str(c, "key_type"), "RSA") == 0;
 			if ((rsa && bits < 2048) || (!rsa && bits && bits < 256)) {
 				say(g, ATS_VERDICT_WARNING, "weak-key",
 				    "the server must use at least RSA 2048 or EC P-256 keys",
 				    "%s '%s' has a %s %lld-bit key, too weak for AVS", role(path, (long long)i),
-				    str(c, "subject"), str(c, "key_type"), bits);
+				    ats_json_str(c, "subject"), ats_json_str(c, "key_type"), bits);
 				return true;
 			}
 		}
@@ -140,21 +135,21 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			install_fix(d, would, fix, sizeof(fix));
 			say(g, ATS_VERDICT_CRITICAL, "untrusted", fix,
 			    "the trust store does not hold the root this chain needs: %s would anchor it",
-			    str(json_object_get(would, "ats"), "name")[0]
-				    ? str(json_object_get(would, "ats"), "name")
-				    : str(would, "subject"));
+			    ats_json_str(json_object_get(would, "ats"), "name")[0]
+				    ? ats_json_str(json_object_get(would, "ats"), "name")
+				    : ats_json_str(would, "subject"));
 		} else if (num(e, "code") == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
 			   (json_array_size(sent) == 1 && json_is_true(json_object_get(leaf, "self_signed")))) {
 			say(g, ATS_VERDICT_CRITICAL, "self-signed",
 			    "this is not the ATS endpoint: check the endpoint name, DNS, and whether a captive "
 			    "portal or proxy answers in its place",
-			    "the server sent a self-signed certificate '%s'", str(leaf, "subject"));
+			    "the server sent a self-signed certificate '%s'", ats_json_str(leaf, "subject"));
 		} else if (depth == 0 && json_array_size(sent) == 1) {
 			say(g, ATS_VERDICT_CRITICAL, "incomplete-chain",
 			    "the server must send its intermediate certificate with its own (the full chain "
 			    "file): a device cannot fetch it",
 			    "the server sent only its own certificate, not the intermediate '%s' that links it "
-			    "to a root", str(leaf, "issuer"));
+			    "to a root", ats_json_str(leaf, "issuer"));
 		} else {
 			const json_t *top = json_array_get(path, json_array_size(path) - 1);
 			say(g, ATS_VERDICT_CRITICAL, "unknown-root",
@@ -162,8 +157,8 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			    "that the endpoint really is the ATS endpoint",
 			    "the chain leads to '%s', which is neither in the trust store nor one of the six "
 			    "ATS CAs: not the ATS endpoint, or a TLS-intercepting proxy on the path",
-			    top ? (json_is_true(json_object_get(top, "self_signed")) ? str(top, "subject")
-										 : str(top, "issuer"))
+			    top ? (json_is_true(json_object_get(top, "self_signed")) ? ats_json_str(top, "subject")
+										 : ats_json_str(top, "issuer"))
 				: "?");
 		}
 		return true;
@@ -178,7 +173,7 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 		say(g, ATS_VERDICT_CRITICAL, "hostname",
 		    "use the endpoint's real name; if DNS or --resolve sends it to another server (a captive "
 		    "portal, a proxy), fix that",
-		    "the server's certificate is for %s, not %s", names[0] ? names : str(leaf, "subject"),
+		    "the server's certificate is for %s, not %s", names[0] ? names : ats_json_str(leaf, "subject"),
 		    host);
 		return true;
 	}
@@ -188,7 +183,7 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 		    "set the time: enable NTP (timedatectl set-ntp true) or set it by hand (timedatectl "
 		    "set-time); a Raspberry Pi without a clock battery boots in the past",
 		    "%s '%s' is valid only from %s, but %s: the clock is behind",
-		    role(path, num(e, "depth")), str(e, "subject"), c ? str(c, "not_before") : "?", clock);
+		    role(path, num(e, "depth")), ats_json_str(e, "subject"), c ? ats_json_str(c, "not_before") : "?", clock);
 		return true;
 	}
 	if ((e = find_error(errors, late))) {
@@ -197,8 +192,8 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 		    d->at_given ? "the server must renew its chain before then"
 				: "check the clock first (timedatectl); if it is right, the server's chain "
 				  "has expired and must be renewed on the server",
-		    "%s '%s' expired on %s; %s", role(path, num(e, "depth")), str(e, "subject"),
-		    c ? str(c, "not_after") : "?", clock);
+		    "%s '%s' expired on %s; %s", role(path, num(e, "depth")), ats_json_str(e, "subject"),
+		    c ? ats_json_str(c, "not_after") : "?", clock);
 		return true;
 	}
 	if ((e = find_error(errors, weak))) {
@@ -206,13 +201,13 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 		say(g, ATS_VERDICT_CRITICAL, "weak-key",
 		    "the server must use at least RSA 2048 or EC P-256 keys and SHA-256 signatures",
 		    "%s '%s' is refused as too weak (%s%s%lld bits)", role(path, num(e, "depth")),
-		    str(e, "subject"), str(e, "error"), c ? ", " : "", c ? num(c, "key_bits") : 0LL);
+		    ats_json_str(e, "subject"), ats_json_str(e, "error"), c ? ", " : "", c ? num(c, "key_bits") : 0LL);
 		return true;
 	}
 	e = json_array_get(errors, 0);
 	say(g, ATS_VERDICT_CRITICAL, "other", "see the error above; atscheck chain can examine a saved chain",
-	    "the chain did not verify: %s (at '%s')", e ? str(e, "error") : "unknown reason",
-	    e ? str(e, "subject") : "");
+	    "the chain did not verify: %s (at '%s')", e ? ats_json_str(e, "error") : "unknown reason",
+	    e ? ats_json_str(e, "subject") : "");
 	return true;
 }
 
@@ -224,7 +219,7 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 	long long reason = num(err, "openssl_reason");
 	const json_t *alert = json_object_get(err, "tls_alert");
 	const json_t *hs = json_object_get(p, "handshake");
-	const char *addr = str(p, "address");
+	const char *addr = ats_json_str(p, "address");
 	/* libcurl leaves its connect time unset when the TLS step fails; the handshake having
 	 * started says the TCP connection was made. */
 	bool connected = json_is_true(json_object_get(hs, "started")) ||
@@ -243,21 +238,21 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 		if (cstatus >= 300)
 			say(g, ATS_VERDICT_CRITICAL, "proxy",
 			    "allow CONNECT to this host on port 443 in the proxy, or connect without it",
-			    "the proxy %s refused to connect to %s (CONNECT answered %lld)", str(proxy, "url"),
+			    "the proxy %s refused to connect to %s (CONNECT answered %lld)", ats_json_str(proxy, "url"),
 			    host, cstatus);
 		else
 			say(g, ATS_VERDICT_CRITICAL, "proxy",
 			    "check the proxy (--proxy, https_proxy / no_proxy): its name, port, and that it "
 			    "is running",
-			    "cannot reach %s through the proxy %s: %s", host, str(proxy, "url"),
-			    str(err, "message"));
+			    "cannot reach %s through the proxy %s: %s", host, ats_json_str(proxy, "url"),
+			    ats_json_str(err, "message"));
 	} else if (code == CURLE_COULDNT_RESOLVE_HOST) {
 		say(g, ATS_VERDICT_CRITICAL, "dns",
 		    "check DNS: /etc/resolv.conf and the network's DNS server (try: getent hosts NAME)",
 		    "cannot resolve %s: DNS failure", host);
 	} else if (code == CURLE_COULDNT_RESOLVE_PROXY) {
 		say(g, ATS_VERDICT_CRITICAL, "proxy", "check the proxy name (--proxy, https_proxy)",
-		    "cannot resolve the proxy: %s", str(err, "message"));
+		    "cannot resolve the proxy: %s", ats_json_str(err, "message"));
 	} else if (code == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED) {
 		say(g, ATS_VERDICT_CRITICAL, "refused",
 		    "open outbound TCP port 443 to this host in the firewall, or check the endpoint's port",
@@ -267,29 +262,29 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 		say(g, ATS_VERDICT_CRITICAL, "blocked",
 		    "open outbound TCP port 443 to this host in the firewall (or route to it)",
 		    "cannot connect to %s: %s: port %lld is blocked or the host unreachable", where,
-		    str(err, "message"), port);
+		    ats_json_str(err, "message"), port);
 	} else if (code == CURLE_SSL_CACERT_BADFILE) {
 		say(g, ATS_VERDICT_CRITICAL, "store",
 		    "install ca-certificates (or fix --cacert / --capath), then atscheck install",
-		    "the TLS stack cannot read its trust store: %s", str(err, "message"));
+		    "the TLS stack cannot read its trust store: %s", ats_json_str(err, "message"));
 	} else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
 		   reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST) {
 		say(g, ATS_VERDICT_CRITICAL, "not-tls",
 		    "check the port: something other than a TLS server answers there (plain HTTP, or a "
 		    "proxy that expects CONNECT)",
-		    "%s does not speak TLS (%s)", where, str(err, "message"));
+		    "%s does not speak TLS (%s)", where, ats_json_str(err, "message"));
 	} else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
 		   reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_VERSION_TOO_LOW ||
 		   num(alert, "code") == SSL_AD_PROTOCOL_VERSION) {
 		say(g, ATS_VERDICT_CRITICAL, "tls-version",
 		    "the server must offer TLS 1.2 or 1.3 (AVS requires TLS 1.2 or newer)",
 		    "%s and this device share no TLS version: it offers only TLS older than 1.2 (%s)",
-		    where, str(err, "message"));
+		    where, ats_json_str(err, "message"));
 	} else if (json_is_object(alert)) {
 		say(g, ATS_VERDICT_CRITICAL, "tls-alert",
 		    "the server refused this client's handshake: compare its TLS settings (ciphers, "
 		    "curves, client certificate) with this device's",
-		    "%s ended the TLS handshake with the alert '%s'", where, str(alert, "description"));
+		    "%s ended the TLS handshake with the alert '%s'", where, ats_json_str(alert, "description"));
 	} else if (connected && !answered && code == CURLE_OPERATION_TIMEDOUT) {
 		say(g, ATS_VERDICT_CRITICAL, "stalled",
 		    "something on the path swallows TLS to this host (a firewall or proxy), or the server "
@@ -302,13 +297,13 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 		say(g, ATS_VERDICT_CRITICAL, "reset",
 		    "a firewall or proxy on the path cuts TLS to this host, or the server refuses this "
 		    "client: try from another network",
-		    "%s cut the connection during the TLS handshake (%s)", where, str(err, "message"));
+		    "%s cut the connection during the TLS handshake (%s)", where, ats_json_str(err, "message"));
 	} else if (code == CURLE_OPERATION_TIMEDOUT) {
 		say(g, ATS_VERDICT_CRITICAL, "timeout", "check the network's speed and the server's health",
-		    "%s: %s", where, str(err, "message"));
+		    "%s: %s", where, ats_json_str(err, "message"));
 	} else {
 		say(g, ATS_VERDICT_CRITICAL, "other", "see the error message",
-		    "%s: %s", where, str(err, "message"));
+		    "%s: %s", where, ats_json_str(err, "message"));
 	}
 }
 
@@ -318,10 +313,10 @@ static void add_problem(json_t *problems, const diag *g, const char *probe, cons
 	json_t *pr;
 	/* Both probes failing alike make one problem naming both. */
 	json_array_foreach(problems, i, pr) {
-		if (probe && strcmp(str(pr, "message"), g->msg) == 0 &&
-		    strcmp(str(pr, "cause"), g->cause) == 0) {
+		if (probe && strcmp(ats_json_str(pr, "message"), g->msg) == 0 &&
+		    strcmp(ats_json_str(pr, "cause"), g->cause) == 0) {
 			char both[128];
-			snprintf(both, sizeof(both), "%s, %s", str(pr, "probe"), probe);
+			snprintf(both, sizeof(both), "%s, %s", ats_json_str(pr, "probe"), probe);
 			json_object_set_new(pr, "probe", json_string(both));
 			return;
 		}
@@ -346,15 +341,15 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 	diag g = {ATS_VERDICT_OK, "ok", "", ""};
 	const json_t *f = json_object_get(p, "certificates"), *tls = json_object_get(p, "tls");
 	const json_t *http = json_object_get(p, "http");
-	const char *name = str(p, "name"), *host = str(p, "host");
-	bool want_h2 = strcmp(str(p, "http_version_wanted"), "2") == 0;
+	const char *name = ats_json_str(p, "name"), *host = ats_json_str(p, "host");
+	bool want_h2 = strcmp(ats_json_str(p, "http_version_wanted"), "2") == 0;
 	bool verified = json_is_true(json_object_get(f, "verified"));
 	char hostbuf[256];
 
 	if (!*host) {
 		/* The probe object does not repeat the endpoint: read it from its facts. */
 		const json_t *hn = json_object_get(f, "hostname");
-		snprintf(hostbuf, sizeof(hostbuf), "%s", str(hn, "name")[0] ? str(hn, "name") : "the endpoint");
+		snprintf(hostbuf, sizeof(hostbuf), "%s", ats_json_str(hn, "name")[0] ? ats_json_str(hn, "name") : "the endpoint");
 		host = hostbuf;
 	}
 	if (json_is_object(f) && !verified) {
@@ -368,7 +363,7 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 	} else if (verified && certs(f, host, d, &g)) {
 		/* a warning about the chain (interception, weak key); the protocol is still checked */
 	}
-	if (verified && g.sev < ATS_VERDICT_CRITICAL && want_h2 && strcmp(str(tls, "alpn"), "h2") != 0) {
+	if (verified && g.sev < ATS_VERDICT_CRITICAL && want_h2 && strcmp(ats_json_str(tls, "alpn"), "h2") != 0) {
 		if (!d->libcurl_http2)
 			say(&g, ATS_VERDICT_CRITICAL, "libcurl-no-http2",
 			    "install a libcurl built with nghttp2 (Debian: libcurl4 / libcurl4-openssl-dev "
@@ -379,14 +374,14 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 			    "the server must offer h2 in ALPN (AVS needs HTTP/2); if a proxy is in the path, "
 			    "it may be stripping it",
 			    "%s did not offer HTTP/2 (ALPN chose %s)", host,
-			    str(tls, "alpn")[0] ? str(tls, "alpn") : "nothing");
+			    ats_json_str(tls, "alpn")[0] ? ats_json_str(tls, "alpn") : "nothing");
 	}
 	if (g.sev == ATS_VERDICT_OK) {
 		const json_t *anchor = json_object_get(f, "anchor");
 		snprintf(g.msg, sizeof(g.msg), "%s %s, verified, anchored at %s; HTTP %s %s",
-			 str(tls, "version"), str(tls, "cipher"),
-			 str(json_object_get(anchor, "ats"), "name"),
-			 http ? str(http, "version") : (want_h2 ? "2" : "1.1"),
+			 ats_json_str(tls, "version"), ats_json_str(tls, "cipher"),
+			 ats_json_str(json_object_get(anchor, "ats"), "name"),
+			 http ? ats_json_str(http, "version") : (want_h2 ? "2" : "1.1"),
 			 http ? "answered" : "(no answer)");
 	} else {
 		add_problem(problems, &g, name, NULL);
@@ -400,7 +395,7 @@ ats_verdict ats_diagnose_chain(json_t *f, const char *store, const ats_diag_ctx 
 {
 	diag g = {ATS_VERDICT_OK, "ok", "", ""};
 	const json_t *hn = json_object_get(f, "hostname");
-	const char *host = str(hn, "name")[0] ? str(hn, "name") : "the server";
+	const char *host = ats_json_str(hn, "name")[0] ? ats_json_str(hn, "name") : "the server";
 
 	if (certs(f, host, d, &g)) {
 		char msg[sizeof(g.msg)];
@@ -409,7 +404,7 @@ ats_verdict ats_diagnose_chain(json_t *f, const char *store, const ats_diag_ctx 
 		add_problem(problems, &g, NULL, store);
 	} else {
 		snprintf(g.msg, sizeof(g.msg), "%s: verified, anchored at %s", store,
-			 str(json_object_get(json_object_get(f, "anchor"), "ats"), "name"));
+			 ats_json_str(json_object_get(json_object_get(f, "anchor"), "ats"), "name"));
 	}
 	put(f, &g);
 	return g.sev;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -22,10 +23,10 @@ typedef struct idset {
 
 static size_t hash(const char *s)
 {
-	size_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a, 64-bit even where size_t is 32 */
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return (size_t)h;
 }
 
 static bool set_has(const idset *s, const char *id)

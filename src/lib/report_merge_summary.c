@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int cmp_bad(const void *a, const void *b)
+{
+	return strcmp(((const bad *)a)->file, ((const bad *)b)->file);
+}
+
 static const char *const verdicts[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 typedef struct tally {
@@ -296,6 +301,9 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	json_object_set_new(s, "command", json_string("merge"));
 	json_object_set_new(s, "at", json_string(ats_time_format(m->o.at, buf, sizeof(buf))));
 	json_object_set_new(s, "horizon_days", json_integer(m->o.horizon_days));
+	/* Threads finish in any order: list unusable files by name so the summary is the same on
+	 * one thread as on several. */
+	qsort(m->bad, m->nbad, sizeof(*m->bad), cmp_bad);
 	for (i = 0; i < m->nbad; i++)
 		npartial += strcmp(m->bad[i].kind, "partial") == 0;
 	json_object_set_new(s, "files", json_pack("{s:I, s:I, s:I, s:I, s:I}", "read",

@@ -25,12 +25,6 @@ static paint paint_for(const ats_render_opts *o)
 	return p;
 }
 
-static const char *str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static const char *verdict_color(const paint *p, const char *v)
 {
 	if (strcmp(v, "OK") == 0)
@@ -60,14 +54,14 @@ void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	if (json_array_size(problems)) {
 		ats_buf_printf(b, "\n%sProblems%s\n", p.bold, p.off);
 		json_array_foreach(problems, i, pr) {
-			const char *sev = str(pr, "severity");
+			const char *sev = ats_json_str(pr, "severity");
 			ats_buf_printf(b, "  %s%-8s%s %s\n", verdict_color(&p, sev), sev, p.off,
-				       str(pr, "message"));
-			if (*str(pr, "fix"))
-				ats_buf_printf(b, "           %sfix:%s %s\n", p.dim, p.off, str(pr, "fix"));
+				       ats_json_str(pr, "message"));
+			if (*ats_json_str(pr, "fix"))
+				ats_buf_printf(b, "           %sfix:%s %s\n", p.dim, p.off, ats_json_str(pr, "fix"));
 		}
 	}
-	const char *v = str(r, "verdict");
+	const char *v = ats_json_str(r, "verdict");
 	ats_buf_printf(b, "\n%sVerdict: %s%s%s (exit %lld)\n", p.bold, verdict_color(&p, v), v, p.off,
 		       json_integer_value(json_object_get(r, "exit_code")));
 }
@@ -79,24 +73,24 @@ static void audit_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	size_t i, j, k;
 	json_t *s, *ca, *l;
 
-	ats_buf_printf(b, "%satscheck audit%s at %s%s%s\n", p.bold, p.off, str(r, "at"),
-		       json_object_get(r, "root") ? " of image " : "", str(r, "root"));
+	ats_buf_printf(b, "%satscheck audit%s at %s%s%s\n", p.bold, p.off, ats_json_str(r, "at"),
+		       json_object_get(r, "root") ? " of image " : "", ats_json_str(r, "root"));
 	json_array_foreach(stores, i, s) {
-		ats_buf_printf(b, "\n%s%s%s  (%s; used by", p.bold, str(s, "path"), p.off, str(s, "kind"));
+		ats_buf_printf(b, "\n%s%s%s  (%s; used by", p.bold, ats_json_str(s, "path"), p.off, ats_json_str(s, "kind"));
 		json_array_foreach(json_object_get(s, "labels"), k, l)
 			ats_buf_printf(b, " %s", json_string_value(l));
-		if (strcmp(str(s, "kind"), "debian-selection") != 0)
+		if (strcmp(ats_json_str(s, "kind"), "debian-selection") != 0)
 			ats_buf_printf(b, "; %lld certificates",
 				       json_integer_value(json_object_get(s, "certificates")));
 		ats_buf_printf(b, ")\n");
 		if (json_is_string(json_object_get(s, "error"))) {
-			ats_buf_printf(b, "  %scannot read: %s%s\n", p.red, str(s, "error"), p.off);
+			ats_buf_printf(b, "  %scannot read: %s%s\n", p.red, ats_json_str(s, "error"), p.off);
 			continue;
 		}
 		json_array_foreach(json_object_get(s, "cas"), j, ca) {
-			const char *st = str(ca, "status");
-			const char *until = str(ca, "not_after");
-			ats_buf_printf(b, "  %-52s %s%-14s%s", str(ca, "name"), status_color(&p, st), st, p.off);
+			const char *st = ats_json_str(ca, "status");
+			const char *until = ats_json_str(ca, "not_after");
+			ats_buf_printf(b, "  %-52s %s%-14s%s", ats_json_str(ca, "name"), status_color(&p, st), st, p.off);
 			if (*until)
 				ats_buf_printf(b, " %suntil %.10s%s", p.dim, until, p.off);
 			if (strcmp(st, "variant") == 0)
@@ -105,7 +99,7 @@ static void audit_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 								 : "(cannot anchor)");
 			ats_buf_printf(b, "\n");
 		}
-		const char *v = str(s, "verdict");
+		const char *v = ats_json_str(s, "verdict");
 		ats_buf_printf(b, "  => %s%s%s: %s\n", verdict_color(&p, v), v, p.off,
 			       json_is_true(json_object_get(s, "compliant")) ? "compliant, all six usable"
 			       : json_is_true(json_object_get(s, "connectable"))
@@ -122,10 +116,10 @@ static void bundle_text(ats_buf *b, const json_t *r)
 	json_array_foreach(json_object_get(r, "cas"), i, ca) {
 		ats_buf_printf(b, "%s\n  role: %s\n  sha256: %s\n  spki sha256: %s\n  not after: %s\n  "
 				  "file: %s\n",
-			       str(ca, "name"), str(ca, "role"), str(ca, "sha256"), str(ca, "spki_sha256"),
-			       str(ca, "not_after"), str(ca, "file"));
-		if (*str(ca, "written"))
-			ats_buf_printf(b, "  written: %s\n", str(ca, "written"));
+			       ats_json_str(ca, "name"), ats_json_str(ca, "role"), ats_json_str(ca, "sha256"), ats_json_str(ca, "spki_sha256"),
+			       ats_json_str(ca, "not_after"), ats_json_str(ca, "file"));
+		if (*ats_json_str(ca, "written"))
+			ats_buf_printf(b, "  written: %s\n", ats_json_str(ca, "written"));
 	}
 }
 
@@ -134,7 +128,7 @@ bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o
 char *ats_report_text(const json_t *r, const ats_render_opts *o)
 {
 	ats_buf b = {0};
-	const char *cmd = str(r, "command");
+	const char *cmd = ats_json_str(r, "command");
 	if (strcmp(cmd, "merge") == 0)
 		return ats_merge_text(r, o);
 	if (strcmp(cmd, "audit") == 0)

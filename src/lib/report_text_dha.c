@@ -1,14 +1,9 @@
 #include "report_text_dha.h"
+#include "report.h"
 
 #include <string.h>
 
 void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o); /* report_text.c */
-
-static const char *str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
 
 static long long num(const json_t *o, const char *k)
 {
@@ -38,26 +33,26 @@ static void verify_one(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	const json_t *d = json_object_get(r, "device_certificate"), *dak = json_object_get(r, "dak");
 	size_t i;
 	json_t *c;
-	ats_buf_printf(b, "atscheck dha verify %s at %s\n", str(r, "file"), str(r, "at"));
+	ats_buf_printf(b, "atscheck dha verify %s at %s\n", ats_json_str(r, "file"), ats_json_str(r, "at"));
 	if (d)
-		ats_buf_printf(b, "  device  %s\n          serial %s, valid %s to %s\n", str(d, "subject"),
-			       str(d, "serial"), str(d, "not_before"), str(d, "not_after"));
+		ats_buf_printf(b, "  device  %s\n          serial %s, valid %s to %s\n", ats_json_str(d, "subject"),
+			       ats_json_str(d, "serial"), ats_json_str(d, "not_before"), ats_json_str(d, "not_after"));
 	if (dak)
-		ats_buf_printf(b, "  DAK     %s\n          valid to %s\n", str(dak, "subject"),
-			       str(dak, "not_after"));
+		ats_buf_printf(b, "  DAK     %s\n          valid to %s\n", ats_json_str(dak, "subject"),
+			       ats_json_str(dak, "not_after"));
 	if (json_array_size(json_object_get(r, "checks")))
 		ats_buf_printf(b, "\n");
 	json_array_foreach(json_object_get(r, "checks"), i, c) {
-		const char *st = str(c, "status");
-		ats_buf_printf(b, "  %s%-4s%s  %-16s %s\n", status_color(o, st), st, off(o), str(c, "name"),
-			       str(c, "message"));
+		const char *st = ats_json_str(c, "status");
+		ats_buf_printf(b, "  %s%-4s%s  %-16s %s\n", status_color(o, st), st, off(o), ats_json_str(c, "name"),
+			       ats_json_str(c, "message"));
 	}
 }
 
 static void verify_dir(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {
 	const json_t *s = json_object_get(r, "summary");
-	ats_buf_printf(b, "atscheck dha verify --dir %s at %s\n", str(r, "dir"), str(r, "at"));
+	ats_buf_printf(b, "atscheck dha verify --dir %s at %s\n", ats_json_str(r, "dir"), ats_json_str(r, "at"));
 	ats_buf_printf(b, "  %lld devices: %lld OK, %lld WARNING, %lld CRITICAL, %lld unreadable\n",
 		       num(s, "devices"), num(s, "ok"), num(s, "warning"), num(s, "critical"),
 		       num(s, "unreadable"));
@@ -69,16 +64,16 @@ static void provision(ats_buf *b, const json_t *r)
 	const json_t *d = json_object_get(r, "devices"), *dak = json_object_get(r, "dak"),
 		     *log = json_object_get(r, "control_log");
 	double secs = json_number_value(json_object_get(r, "seconds"));
-	ats_buf_printf(b, "atscheck dha provision into %s\n", str(r, "out"));
-	ats_buf_printf(b, "  DAK           %s\n", str(dak, "subject"));
-	ats_buf_printf(b, "  certificates  %s to %s (%lld days)\n", str(r, "not_before"),
-		       str(r, "not_after"), num(r, "days"));
+	ats_buf_printf(b, "atscheck dha provision into %s\n", ats_json_str(r, "out"));
+	ats_buf_printf(b, "  DAK           %s\n", ats_json_str(dak, "subject"));
+	ats_buf_printf(b, "  certificates  %s to %s (%lld days)\n", ats_json_str(r, "not_before"),
+		       ats_json_str(r, "not_after"), num(r, "days"));
 	ats_buf_printf(b,
 		       "  devices       %lld requested: %lld made, %lld already done, %lld recovered, "
 		       "%lld being made by another run, %lld failed\n",
 		       num(d, "requested"), num(d, "made"), num(d, "already_done"), num(d, "recovered"),
 		       num(d, "in_progress_elsewhere"), num(d, "failed"));
-	ats_buf_printf(b, "  control log   %s, %s (%lld devices)\n", str(log, "csv"), str(log, "jsonl"),
+	ats_buf_printf(b, "  control log   %s, %s (%lld devices)\n", ats_json_str(log, "csv"), ats_json_str(log, "jsonl"),
 		       num(log, "records"));
 	if (secs > 0 && num(d, "made"))
 		ats_buf_printf(b, "  speed         %lld devices in %.2f s (%.0f devices/s, %lld threads)\n",
@@ -87,7 +82,7 @@ static void provision(ats_buf *b, const json_t *r)
 
 int ats_report_text_dha(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {
-	const char *cmd = str(r, "command");
+	const char *cmd = ats_json_str(r, "command");
 	if (strcmp(cmd, "dha verify") == 0 && json_object_get(r, "summary"))
 		verify_dir(b, r, o);
 	else if (strcmp(cmd, "dha verify") == 0)
@@ -96,7 +91,7 @@ int ats_report_text_dha(ats_buf *b, const json_t *r, const ats_render_opts *o)
 		provision(b, r);
 	else if (strcmp(cmd, "dak csr") == 0)
 		ats_buf_printf(b, "atscheck dak csr\n  key      %s (0600)\n  csr      %s\n  subject  %s\n  next     %s\n",
-			       str(r, "key"), str(r, "csr"), str(r, "subject"), str(r, "next"));
+			       ats_json_str(r, "key"), ats_json_str(r, "csr"), ats_json_str(r, "subject"), ats_json_str(r, "next"));
 	else
 		return 0;
 	ats_text_footer(b, r, o);

@@ -12,12 +12,6 @@ void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);
 /* Renders the probe family's reports (probe, chain, check, selftest); false for other commands. */
 bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
-static const char *str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 typedef struct ink {
 	const char *ok, *warn, *bad, *bold, *dim, *off;
 } ink;
@@ -46,20 +40,20 @@ static void ms(ats_buf *b, const char *label, const json_t *t, const char *key)
 static void cert_line(ats_buf *b, const ink *k, size_t i, const json_t *c, const char *indent)
 {
 	const json_t *ats = json_object_get(c, "ats");
-	ats_buf_printf(b, "%s%zu %s", indent, i, str(c, "subject"));
+	ats_buf_printf(b, "%s%zu %s", indent, i, ats_json_str(c, "subject"));
 	if (ats)
-		ats_buf_printf(b, "  %s[%s%s]%s", k->ok, str(ats, "name"),
-			       strcmp(str(ats, "match"), "exact") == 0 ? ""
-			       : strcmp(str(ats, "match"), "lab") == 0 ? ", lab root"
+		ats_buf_printf(b, "  %s[%s%s]%s", k->ok, ats_json_str(ats, "name"),
+			       strcmp(ats_json_str(ats, "match"), "exact") == 0 ? ""
+			       : strcmp(ats_json_str(ats, "match"), "lab") == 0 ? ", lab root"
 								       : ", same key",
 			       k->off);
-	ats_buf_printf(b, "\n%s  %sissuer %s; %s ", indent, k->dim, str(c, "issuer"), str(c, "key_type"));
-	if (*str(c, "key_curve"))
-		ats_buf_printf(b, "%s", str(c, "key_curve"));
+	ats_buf_printf(b, "\n%s  %sissuer %s; %s ", indent, k->dim, ats_json_str(c, "issuer"), ats_json_str(c, "key_type"));
+	if (*ats_json_str(c, "key_curve"))
+		ats_buf_printf(b, "%s", ats_json_str(c, "key_curve"));
 	else
 		ats_buf_printf(b, "%lld", json_integer_value(json_object_get(c, "key_bits")));
-	ats_buf_printf(b, "; %.10s to %.10s; sha256 %.16s...%s\n", str(c, "not_before"),
-		       str(c, "not_after"), str(c, "sha256"), k->off);
+	ats_buf_printf(b, "; %.10s to %.10s; sha256 %.16s...%s\n", ats_json_str(c, "not_before"),
+		       ats_json_str(c, "not_after"), ats_json_str(c, "sha256"), k->off);
 }
 
 /* The certificates of one verification: what was sent, and where it was (or would be) anchored. */
@@ -81,10 +75,10 @@ static void certs_text(ats_buf *b, const ink *k, const json_t *f, const char *in
 	if (json_is_object(anchor)) {
 		const json_t *ats = json_object_get(anchor, "ats");
 		ats_buf_printf(b, "%sanchor: %s%s%s (%s)\n", indent, ats ? k->ok : k->warn,
-			       ats ? str(ats, "name") : "not an ATS CA", k->off, str(anchor, "subject"));
+			       ats ? ats_json_str(ats, "name") : "not an ATS CA", k->off, ats_json_str(anchor, "subject"));
 	} else if (json_is_object(would)) {
 		ats_buf_printf(b, "%swould be anchored by: %s (not in the store)\n", indent,
-			       str(json_object_get(would, "ats"), "name"));
+			       ats_json_str(json_object_get(would, "ats"), "name"));
 	}
 }
 
@@ -95,28 +89,28 @@ static void probe_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	size_t i;
 	json_t *p;
 
-	ats_buf_printf(b, "%satscheck probe%s %s at %s\n", k.bold, k.off, str(r, "endpoint"), str(r, "at"));
-	ats_buf_printf(b, "libcurl %s (%s), HTTP/2 %s%s%s\n", str(lc, "version"), str(lc, "ssl"),
+	ats_buf_printf(b, "%satscheck probe%s %s at %s\n", k.bold, k.off, ats_json_str(r, "endpoint"), ats_json_str(r, "at"));
+	ats_buf_printf(b, "libcurl %s (%s), HTTP/2 %s%s%s\n", ats_json_str(lc, "version"), ats_json_str(lc, "ssl"),
 		       json_is_true(json_object_get(lc, "http2")) ? "yes" : "NO",
-		       *str(lc, "nghttp2") ? ", nghttp2 " : "", str(lc, "nghttp2"));
-	ats_buf_printf(b, "trust store: %s%s%s%s\n", *str(st, "cainfo") ? str(st, "cainfo") : "",
-		       *str(st, "cainfo") && *str(st, "capath") ? " and " : "", str(st, "capath"),
+		       *ats_json_str(lc, "nghttp2") ? ", nghttp2 " : "", ats_json_str(lc, "nghttp2"));
+	ats_buf_printf(b, "trust store: %s%s%s%s\n", *ats_json_str(st, "cainfo") ? ats_json_str(st, "cainfo") : "",
+		       *ats_json_str(st, "cainfo") && *ats_json_str(st, "capath") ? " and " : "", ats_json_str(st, "capath"),
 		       json_is_true(json_object_get(st, "libcurl_default")) ? " (libcurl's default)" : "");
-	if (*str(r, "proxy"))
-		ats_buf_printf(b, "proxy: %s\n", str(r, "proxy"));
+	if (*ats_json_str(r, "proxy"))
+		ats_buf_printf(b, "proxy: %s\n", ats_json_str(r, "proxy"));
 	json_array_foreach(json_object_get(r, "probes"), i, p) {
 		const json_t *tls = json_object_get(p, "tls"), *http = json_object_get(p, "http");
 		const json_t *t = json_object_get(p, "times_ms");
-		const char *v = str(p, "verdict");
-		ats_buf_printf(b, "\n%s%-9s%s %s%-8s%s %s", k.bold, str(p, "name"), k.off, vcolor(&k, v), v,
-			       k.off, *str(p, "address") ? str(p, "address") : "(no address)");
+		const char *v = ats_json_str(p, "verdict");
+		ats_buf_printf(b, "\n%s%-9s%s %s%-8s%s %s", k.bold, ats_json_str(p, "name"), k.off, vcolor(&k, v), v,
+			       k.off, *ats_json_str(p, "address") ? ats_json_str(p, "address") : "(no address)");
 		if (json_is_integer(json_object_get(p, "port")))
 			ats_buf_printf(b, " port %lld", json_integer_value(json_object_get(p, "port")));
 		if (json_is_object(tls))
-			ats_buf_printf(b, "  %s %s  ALPN %s", str(tls, "version"), str(tls, "cipher"),
-				       *str(tls, "alpn") ? str(tls, "alpn") : "none");
+			ats_buf_printf(b, "  %s %s  ALPN %s", ats_json_str(tls, "version"), ats_json_str(tls, "cipher"),
+				       *ats_json_str(tls, "alpn") ? ats_json_str(tls, "alpn") : "none");
 		if (json_is_object(http))
-			ats_buf_printf(b, "  HTTP/%s %lld", str(http, "version"),
+			ats_buf_printf(b, "  HTTP/%s %lld", ats_json_str(http, "version"),
 				       json_integer_value(json_object_get(http, "status")));
 		ats_buf_printf(b, "\n          ");
 		ms(b, "dns", t, "dns");
@@ -126,19 +120,19 @@ static void probe_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 		ms(b, ", total", t, "total");
 		ats_buf_printf(b, "\n");
 		certs_text(b, &k, json_object_get(p, "certificates"), "          ", true);
-		if (json_is_object(http) && *str(http, "body")) {
+		if (json_is_object(http) && *ats_json_str(http, "body")) {
 			char first[81];
-			snprintf(first, sizeof(first), "%s", str(http, "body"));
+			snprintf(first, sizeof(first), "%s", ats_json_str(http, "body"));
 			for (char *c = first; *c; c++)
 				if (*c == '\n' || *c == '\t')
 					*c = ' ';
 			ats_buf_printf(b, "          body: %s\n", first);
 		}
-		ats_buf_printf(b, "          %s=> %s%s: %s\n", vcolor(&k, v), str(p, "cause"), k.off,
-			       str(p, "message"));
+		ats_buf_printf(b, "          %s=> %s%s: %s\n", vcolor(&k, v), ats_json_str(p, "cause"), k.off,
+			       ats_json_str(p, "message"));
 	}
-	if (*str(r, "saved_chain"))
-		ats_buf_printf(b, "\nchain saved to %s\n", str(r, "saved_chain"));
+	if (*ats_json_str(r, "saved_chain"))
+		ats_buf_printf(b, "\nchain saved to %s\n", ats_json_str(r, "saved_chain"));
 	ats_text_footer(b, r, o);
 }
 
@@ -147,19 +141,19 @@ static void chain_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	ink k = ink_for(o);
 	size_t i;
 	json_t *s;
-	ats_buf_printf(b, "%satscheck chain%s %s%s%s at %s\n", k.bold, k.off, str(r, "file"),
-		       *str(r, "host") ? " for " : "", str(r, "host"), str(r, "at"));
+	ats_buf_printf(b, "%satscheck chain%s %s%s%s at %s\n", k.bold, k.off, ats_json_str(r, "file"),
+		       *ats_json_str(r, "host") ? " for " : "", ats_json_str(r, "host"), ats_json_str(r, "at"));
 	json_array_foreach(json_object_get(r, "stores"), i, s) {
 		const json_t *f = json_object_get(s, "result");
-		const char *v = str(f, "verdict");
-		ats_buf_printf(b, "\n%s%s%s\n", k.bold, str(s, "path"), k.off);
-		if (*str(s, "error")) {
-			ats_buf_printf(b, "  %scannot read: %s%s\n", k.bad, str(s, "error"), k.off);
+		const char *v = ats_json_str(f, "verdict");
+		ats_buf_printf(b, "\n%s%s%s\n", k.bold, ats_json_str(s, "path"), k.off);
+		if (*ats_json_str(s, "error")) {
+			ats_buf_printf(b, "  %scannot read: %s%s\n", k.bad, ats_json_str(s, "error"), k.off);
 			continue;
 		}
 		certs_text(b, &k, f, "  ", i == 0); /* the sent chain is shown once */
-		ats_buf_printf(b, "  %s=> %s%s: %s\n", vcolor(&k, v), str(f, "cause"), k.off,
-			       str(f, "message"));
+		ats_buf_printf(b, "  %s=> %s%s: %s\n", vcolor(&k, v), ats_json_str(f, "cause"), k.off,
+			       ats_json_str(f, "message"));
 	}
 	ats_text_footer(b, r, o);
 }
@@ -171,35 +165,35 @@ static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	size_t i;
 	json_t *s, *p;
 
-	ats_buf_printf(b, "%satscheck check%s at %s\n", k.bold, k.off, str(r, "at"));
+	ats_buf_printf(b, "%satscheck check%s at %s\n", k.bold, k.off, ats_json_str(r, "at"));
 	ats_buf_printf(b, "\n%sTrust stores%s (audit: %s%s%s)\n", k.bold, k.off,
-		       vcolor(&k, str(audit, "verdict")), str(audit, "verdict"), k.off);
+		       vcolor(&k, ats_json_str(audit, "verdict")), ats_json_str(audit, "verdict"), k.off);
 	json_array_foreach(json_object_get(audit, "stores"), i, s) {
 		size_t n = json_array_size(json_object_get(s, "anchors"));
-		ats_buf_printf(b, "  %s%-8s%s %s: %zu of 6 ATS CAs usable\n", vcolor(&k, str(s, "verdict")),
-			       str(s, "verdict"), k.off, str(s, "path"), n);
+		ats_buf_printf(b, "  %s%-8s%s %s: %zu of 6 ATS CAs usable\n", vcolor(&k, ats_json_str(s, "verdict")),
+			       ats_json_str(s, "verdict"), k.off, ats_json_str(s, "path"), n);
 	}
 	if (json_is_object(probe)) {
 		ats_buf_printf(b, "\n%sEndpoint%s %s (probe: %s%s%s)\n", k.bold, k.off,
-			       str(probe, "endpoint"), vcolor(&k, str(probe, "verdict")),
-			       str(probe, "verdict"), k.off);
+			       ats_json_str(probe, "endpoint"), vcolor(&k, ats_json_str(probe, "verdict")),
+			       ats_json_str(probe, "verdict"), k.off);
 		json_array_foreach(json_object_get(probe, "probes"), i, p) {
 			const json_t *tls = json_object_get(p, "tls");
-			ats_buf_printf(b, "  %s%-8s%s %-9s", vcolor(&k, str(p, "verdict")), str(p, "verdict"),
-				       k.off, str(p, "name"));
+			ats_buf_printf(b, "  %s%-8s%s %-9s", vcolor(&k, ats_json_str(p, "verdict")), ats_json_str(p, "verdict"),
+				       k.off, ats_json_str(p, "name"));
 			if (json_is_object(tls))
-				ats_buf_printf(b, " %s ALPN %s;", str(tls, "version"),
-					       *str(tls, "alpn") ? str(tls, "alpn") : "none");
-			ats_buf_printf(b, " %s: %s\n", str(p, "cause"), str(p, "message"));
+				ats_buf_printf(b, " %s ALPN %s;", ats_json_str(tls, "version"),
+					       *ats_json_str(tls, "alpn") ? ats_json_str(tls, "alpn") : "none");
+			ats_buf_printf(b, " %s: %s\n", ats_json_str(p, "cause"), ats_json_str(p, "message"));
 		}
 	} else {
-		ats_buf_printf(b, "\n%sEndpoint%s not probed (%s)\n", k.bold, k.off, str(r, "probe_skipped"));
+		ats_buf_printf(b, "\n%sEndpoint%s not probed (%s)\n", k.bold, k.off, ats_json_str(r, "probe_skipped"));
 	}
 	const json_t *sum = json_object_get(r, "summary");
-	ats_buf_printf(b, "\n%s=> %s%s%s: %s\n", k.bold, vcolor(&k, str(r, "verdict")), str(sum, "cause"),
-		       k.off, str(sum, "message"));
-	if (*str(sum, "fix"))
-		ats_buf_printf(b, "   fix: %s\n", str(sum, "fix"));
+	ats_buf_printf(b, "\n%s=> %s%s%s: %s\n", k.bold, vcolor(&k, ats_json_str(r, "verdict")), ats_json_str(sum, "cause"),
+		       k.off, ats_json_str(sum, "message"));
+	if (*ats_json_str(sum, "fix"))
+		ats_buf_printf(b, "   fix: %s\n", ats_json_str(sum, "fix"));
 	ats_text_footer(b, r, o);
 }
 
@@ -211,17 +205,17 @@ static void probe_lines(ats_buf *b, const ink *k, const json_t *probe, const cha
 	json_array_foreach(json_object_get(probe, "probes"), i, p) {
 		const json_t *tls = json_object_get(p, "tls"), *http = json_object_get(p, "http");
 		const json_t *t = json_object_get(json_object_get(p, "times_ms"), "tls");
-		ats_buf_printf(b, "%s%-9s %s%-8s%s", indent, str(p, "name"), vcolor(k, str(p, "verdict")),
-			       str(p, "verdict"), k->off);
+		ats_buf_printf(b, "%s%-9s %s%-8s%s", indent, ats_json_str(p, "name"), vcolor(k, ats_json_str(p, "verdict")),
+			       ats_json_str(p, "verdict"), k->off);
 		if (json_is_object(tls))
-			ats_buf_printf(b, " %s ALPN %s", str(tls, "version"),
-				       *str(tls, "alpn") ? str(tls, "alpn") : "none");
+			ats_buf_printf(b, " %s ALPN %s", ats_json_str(tls, "version"),
+				       *ats_json_str(tls, "alpn") ? ats_json_str(tls, "alpn") : "none");
 		if (json_is_object(http))
-			ats_buf_printf(b, " HTTP/%s %lld", str(http, "version"),
+			ats_buf_printf(b, " HTTP/%s %lld", ats_json_str(http, "version"),
 				       json_integer_value(json_object_get(http, "status")));
 		if (json_is_number(t))
 			ats_buf_printf(b, " (handshake %.1f ms)", json_number_value(t));
-		ats_buf_printf(b, "\n%s          %s: %s\n", indent, str(p, "cause"), str(p, "message"));
+		ats_buf_printf(b, "\n%s          %s: %s\n", indent, ats_json_str(p, "cause"), ats_json_str(p, "message"));
 	}
 }
 
@@ -231,14 +225,14 @@ static void selftest_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	size_t i;
 	json_t *x;
 	ats_buf_printf(b, "%satscheck selftest%s at %s: a throw-away ATS-like PKI served on loopback\n",
-		       k.bold, k.off, str(r, "at"));
+		       k.bold, k.off, ats_json_str(r, "at"));
 	ats_buf_printf(b, "lab roots:");
 	json_array_foreach(json_object_get(r, "lab_roots"), i, x)
-		ats_buf_printf(b, "%s %s (%s)", i ? "," : "", str(x, "name"), str(x, "key"));
+		ats_buf_printf(b, "%s %s (%s)", i ? "," : "", ats_json_str(x, "name"), ats_json_str(x, "key"));
 	ats_buf_printf(b, "\n");
 	json_array_foreach(json_object_get(r, "runs"), i, x) {
 		bool okay = json_is_true(json_object_get(x, "as_expected"));
-		ats_buf_printf(b, "\n%zu. %s: expect %s, %s%s%s\n", i + 1, str(x, "name"), str(x, "expect"),
+		ats_buf_printf(b, "\n%zu. %s: expect %s, %s%s%s\n", i + 1, ats_json_str(x, "name"), ats_json_str(x, "expect"),
 			       okay ? k.ok : k.bad, okay ? "as expected" : "NOT as expected", k.off);
 		probe_lines(b, &k, json_object_get(x, "probe"), "   ");
 	}
@@ -247,7 +241,7 @@ static void selftest_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 
 bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {
-	const char *cmd = str(r, "command");
+	const char *cmd = ats_json_str(r, "command");
 	if (strcmp(cmd, "probe") == 0)
 		probe_text(b, r, o);
 	else if (strcmp(cmd, "chain") == 0)

@@ -4,6 +4,7 @@
  * Class 2 with the cross-signs sent (passes), and the same store without them (must fail: a
  * stack that passes it does not really verify). */
 #include "audit.h"
+#include "report.h"
 #include "probe.h"
 #include "selftest.h"
 #include "serve.h"
@@ -101,12 +102,6 @@ out:
 	return rc;
 }
 
-static const char *str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 int ats_selftest_run(const ats_selftest_opts *o, json_t **report, ats_err *err)
 {
 	ats_lab_pki *pki = NULL;
@@ -140,20 +135,20 @@ int ats_selftest_run(const ats_selftest_opts *o, json_t **report, ats_err *err)
 			goto out;
 		bool want_ok = strcmp(runs[i].want, "OK") == 0, as_expected = true;
 		json_array_foreach(json_object_get(probe, "probes"), k, p) {
-			bool got = want_ok ? strcmp(str(p, "verdict"), "OK") == 0
-					   : strcmp(str(p, "cause"), runs[i].want) == 0;
+			bool got = want_ok ? strcmp(ats_json_str(p, "verdict"), "OK") == 0
+					   : strcmp(ats_json_str(p, "cause"), runs[i].want) == 0;
 			if (got)
 				continue;
 			as_expected = false;
 			if (want_ok)
 				snprintf(msg, sizeof(msg), "%s: the %s probe failed: %s", runs[i].name,
-					 str(p, "name"), str(p, "message"));
+					 ats_json_str(p, "name"), ats_json_str(p, "message"));
 			else
 				snprintf(msg, sizeof(msg), "%s: the %s probe was not refused as it must be "
 					 "(%s: %s): this TLS stack does not verify chains properly",
-					 runs[i].name, str(p, "name"), str(p, "cause"), str(p, "message"));
+					 runs[i].name, ats_json_str(p, "name"), ats_json_str(p, "cause"), ats_json_str(p, "message"));
 			ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL, msg,
-					   want_ok ? str(p, "fix")
+					   want_ok ? ats_json_str(p, "fix")
 						   : "do not trust this libcurl/OpenSSL build for AVS: update it");
 			overall = ATS_VERDICT_CRITICAL;
 		}
