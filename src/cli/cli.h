@@ -28,6 +28,9 @@ enum {
 	CLI_OPT_ROOT,
 	CLI_OPT_DEVICE_ID,
 	CLI_OPT_HELP,
+	CLI_OPT_BUNDLE,
+	CLI_OPT_CAPATH,
+	CLI_OPT_SDK_CONFIG,
 	CLI_OPT_FIRST_OWN, /* commands number their own long-only options from here */
 };
 
@@ -45,6 +48,25 @@ enum {
 	"  --root DIR       look at an unbooted image under DIR instead of this machine\n"          \
 	"  --device-id ID   name this device in the report (default: hostname)\n"                   \
 	"  --help           this help\n"
+
+/* The trust stores a command is pointed at: --bundle FILE... --capath DIR... --sdk-config FILE. */
+typedef struct cli_stores {
+	const char **bundles, **capaths; /* NULL-terminated */
+	size_t nb, nc;
+	const char *sdk_config;
+} cli_stores;
+
+#define CLI_STORE_LONGOPTS                                                                        \
+	{"bundle", required_argument, NULL, CLI_OPT_BUNDLE},                                      \
+	{"capath", required_argument, NULL, CLI_OPT_CAPATH},                                      \
+	{"sdk-config", required_argument, NULL, CLI_OPT_SDK_CONFIG}
+
+int cli_stores_init(cli_stores *s, int argc); /* -1 when out of memory */
+/* Handles a store option; returns 1 when it was one, 0 when not. */
+int cli_stores_opt(cli_stores *s, int opt, const char *arg);
+void cli_stores_free(cli_stores *s);
+/* "--warn-days N" and the like: a number of days, 0..36500; -1 (printed) when it is not. */
+int cli_days(const char *opt, const char *arg, int *out);
 
 void cli_common_init(cli_common *c);
 /* Handles a common option; returns 1 when it was one, 0 when not, -1 on a bad value (printed). */

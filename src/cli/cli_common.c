@@ -55,6 +55,43 @@ int cli_common_opt(cli_common *c, int opt, const char *arg)
 	}
 }
 
+int cli_stores_init(cli_stores *s, int argc)
+{
+	memset(s, 0, sizeof(*s));
+	s->bundles = calloc((size_t)argc + 2, sizeof(char *));
+	s->capaths = calloc((size_t)argc + 2, sizeof(char *));
+	return s->bundles && s->capaths ? 0 : -1;
+}
+
+int cli_stores_opt(cli_stores *s, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_BUNDLE: s->bundles[s->nb++] = arg; return 1;
+	case CLI_OPT_CAPATH: s->capaths[s->nc++] = arg; return 1;
+	case CLI_OPT_SDK_CONFIG: s->sdk_config = arg; return 1;
+	default: return 0;
+	}
+}
+
+void cli_stores_free(cli_stores *s)
+{
+	free(s->bundles);
+	free(s->capaths);
+	s->bundles = s->capaths = NULL;
+}
+
+int cli_days(const char *opt, const char *arg, int *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < 0 || v > 36500) {
+		cli_fail("%s %s: expected a number of days", opt, arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;

@@ -21,22 +21,18 @@ static const char usage[] =
 	"\nStatuses: present, variant, impostor, expired, not-yet-valid, deselected, missing.\n"
 	"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
 
-enum { OPT_BUNDLE = CLI_OPT_FIRST_OWN, OPT_CAPATH, OPT_SDK, OPT_WARN };
+enum { OPT_WARN = CLI_OPT_FIRST_OWN };
 
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		{"bundle", required_argument, NULL, OPT_BUNDLE},
-		{"capath", required_argument, NULL, OPT_CAPATH},
-		{"sdk-config", required_argument, NULL, OPT_SDK},
+		CLI_STORE_LONGOPTS,
 		{"warn-days", required_argument, NULL, OPT_WARN},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
-	const char **bundles = calloc((size_t)argc + 1, sizeof(char *));
-	const char **capaths = calloc((size_t)argc + 1, sizeof(char *));
-	size_t nb = 0, nc = 0;
+	cli_stores st;
 	ats_store_opts so = {0};
 	ats_audit_opts ao = {.warn_days = 365};
 	ats_store_list *stores = NULL;
@@ -45,11 +41,13 @@ int cmd_audit(int argc, char **argv)
 	int rc = ATS_VERDICT_UNKNOWN, opt;
 
 	cli_common_init(&c);
-	if (!bundles || !capaths)
+	if (cli_stores_init(&st, argc) != 0)
 		goto out;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
+		if (r == 0)
+			r = cli_stores_opt(&st, opt, optarg);
 		if (r < 0)
 			goto out;
 		if (r > 0)
@@ -59,19 +57,10 @@ int cmd_audit(int argc, char **argv)
 			fputs(usage, stdout);
 			rc = 0;
 			goto out;
-		case OPT_BUNDLE: bundles[nb++] = optarg; break;
-		case OPT_CAPATH: capaths[nc++] = optarg; break;
-		case OPT_SDK: so.sdk_config = optarg; break;
-		case OPT_WARN: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 36500) {
-				rc = cli_fail("--warn-days %s: expected a number of days", optarg);
+		case OPT_WARN:
+			if (cli_days("--warn-days", optarg, &ao.warn_days) != 0)
 				goto out;
-			}
-			ao.warn_days = (int)v;
 			break;
-		}
 		default:
 			rc = cli_usage_error("audit");
 			goto out;
@@ -82,8 +71,9 @@ int cmd_audit(int argc, char **argv)
 		goto out;
 	}
 	so.root = c.root;
-	so.bundles = bundles;
-	so.capaths = capaths;
+	so.bundles = st.bundles;
+	so.capaths = st.capaths;
+	so.sdk_config = st.sdk_config;
 	so.use_env = c.root == NULL;
 	ao.at = c.at;
 	ao.root = c.root;
@@ -95,7 +85,6 @@ int cmd_audit(int argc, char **argv)
 	rc = cli_emit(report, &c);
 out:
 	ats_store_list_free(stores);
-	free(bundles);
-	free(capaths);
+	cli_stores_free(&st);
 	return rc;
 }

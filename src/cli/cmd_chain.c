@@ -23,24 +23,20 @@ static const char usage[] =
 	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreadable chain or store).\n";
 
-enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_BUNDLE, OPT_CAPATH, OPT_SDK, OPT_LAB };
+enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_LAB };
 
 int cmd_chain(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{"host", required_argument, NULL, OPT_HOST},
-		{"bundle", required_argument, NULL, OPT_BUNDLE},
-		{"cacert", required_argument, NULL, OPT_BUNDLE},
-		{"capath", required_argument, NULL, OPT_CAPATH},
-		{"sdk-config", required_argument, NULL, OPT_SDK},
+		CLI_STORE_LONGOPTS,
+		{"cacert", required_argument, NULL, CLI_OPT_BUNDLE},
 		{"lab-roots", required_argument, NULL, OPT_LAB},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
-	const char **bundles = calloc((size_t)argc + 2, sizeof(char *));
-	const char **capaths = calloc((size_t)argc + 2, sizeof(char *));
-	size_t nb = 0, nc = 0;
+	cli_stores st;
 	ats_store_opts so = {0};
 	ats_chain_opts co = {0};
 	ats_store_list *stores = NULL;
@@ -52,11 +48,13 @@ int cmd_chain(int argc, char **argv)
 	bool defaults = false;
 
 	cli_common_init(&c);
-	if (!bundles || !capaths)
+	if (cli_stores_init(&st, argc) != 0)
 		goto out;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
+		if (r == 0)
+			r = cli_stores_opt(&st, opt, optarg);
 		if (r < 0)
 			goto out;
 		if (r > 0)
@@ -67,9 +65,6 @@ int cmd_chain(int argc, char **argv)
 			rc = 0;
 			goto out;
 		case OPT_HOST: co.host = optarg; break;
-		case OPT_BUNDLE: bundles[nb++] = optarg; break;
-		case OPT_CAPATH: capaths[nc++] = optarg; break;
-		case OPT_SDK: so.sdk_config = optarg; break;
 		case OPT_LAB: lab_file = optarg; break;
 		default:
 			rc = cli_usage_error("chain");
@@ -86,18 +81,19 @@ int cmd_chain(int argc, char **argv)
 		rc = cli_fail("--lab-roots %s", err.msg);
 		goto out;
 	}
-	if (nb == 0 && nc == 0 && !so.sdk_config) {
+	so.sdk_config = st.sdk_config;
+	if (st.nb == 0 && st.nc == 0 && !so.sdk_config) {
 		/* The store a probe would use: libcurl's own CA file and path. */
 		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 		if (cv->cainfo)
-			bundles[nb++] = cv->cainfo;
+			st.bundles[st.nb++] = cv->cainfo;
 		if (cv->capath)
-			capaths[nc++] = cv->capath;
+			st.capaths[st.nc++] = cv->capath;
 		defaults = true;
 	}
 	so.root = c.root;
-	so.bundles = bundles;
-	so.capaths = capaths;
+	so.bundles = st.bundles;
+	so.capaths = st.capaths;
 	if (ats_store_list_load(&so, &stores, &err) != 0) {
 		rc = cli_fail("%s", err.msg);
 		goto out;
@@ -117,7 +113,6 @@ int cmd_chain(int argc, char **argv)
 out:
 	ats_store_list_free(stores);
 	ats_lab_roots_free(lab);
-	free(bundles);
-	free(capaths);
+	cli_stores_free(&st);
 	return rc;
 }

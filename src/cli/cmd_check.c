@@ -76,16 +76,10 @@ int cmd_check(int argc, char **argv)
 			goto out;
 		case OPT_SDK: co.stores.sdk_config = optarg; break;
 		case OPT_OFFLINE: offline = true; break;
-		case OPT_WARN: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 36500) {
-				rc = cli_fail("--warn-days %s: expected a number of days", optarg);
+		case OPT_WARN:
+			if (cli_days("--warn-days", optarg, &co.audit.warn_days) != 0)
 				goto out;
-			}
-			co.audit.warn_days = (int)v;
 			break;
-		}
 		default:
 			rc = cli_usage_error("check");
 			goto out;
