@@ -31,6 +31,7 @@ enum {
 	CLI_OPT_BUNDLE,
 	CLI_OPT_CAPATH,
 	CLI_OPT_SDK_CONFIG,
+	CLI_OPT_ERROR,     /* cli_getopt: an option's value was bad (already said) */
 	CLI_OPT_FIRST_OWN, /* commands number their own long-only options from here */
 };
 
@@ -67,6 +68,12 @@ int cli_stores_opt(cli_stores *s, int opt, const char *arg);
 void cli_stores_free(cli_stores *s);
 /* "--warn-days N" and the like: a number of days, 0..36500; -1 (printed) when it is not. */
 int cli_days(const char *opt, const char *arg, int *out);
+
+/* getopt_long that takes the common options (and the store options when st is not NULL) itself
+ * and returns the next option the command handles: -1 at the end, CLI_OPT_ERROR after a bad
+ * value (already printed). */
+int cli_getopt(cli_common *c, cli_stores *st, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
 
 void cli_common_init(cli_common *c);
 /* Handles a common option; returns 1 when it was one, 0 when not, -1 on a bad value (printed). */

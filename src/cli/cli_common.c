@@ -80,6 +80,22 @@ void cli_stores_free(cli_stores *s)
 	s->bundles = s->capaths = NULL;
 }
 
+int cli_getopt(cli_common *c, cli_stores *st, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	int opt;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int r = cli_common_opt(c, opt, optarg);
+		if (r == 0 && st)
+			r = cli_stores_opt(st, opt, optarg);
+		if (r < 0)
+			return CLI_OPT_ERROR;
+		if (r == 0)
+			return opt;
+	}
+	return -1;
+}
+
 int cli_days(const char *opt, const char *arg, int *out)
 {
 	char *end;

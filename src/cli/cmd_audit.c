@@ -44,14 +44,9 @@ int cmd_audit(int argc, char **argv)
 	if (cli_stores_init(&st, argc) != 0)
 		goto out;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_opt(&c, opt, optarg);
-		if (r == 0)
-			r = cli_stores_opt(&st, opt, optarg);
-		if (r < 0)
+	while ((opt = cli_getopt(&c, &st, argc, argv, "", longopts)) != -1) {
+		if (opt == CLI_OPT_ERROR)
 			goto out;
-		if (r > 0)
-			continue;
 		switch (opt) {
 		case CLI_OPT_HELP:
 			fputs(usage, stdout);

@@ -21,12 +21,9 @@ int cmd_bundle(int argc, char **argv)
 
 	cli_common_init(&c);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_opt(&c, opt, optarg);
-		if (r < 0)
+	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
+		if (opt == CLI_OPT_ERROR)
 			return ATS_VERDICT_UNKNOWN;
-		if (r > 0)
-			continue;
 		if (opt == CLI_OPT_HELP) {
 			fputs(usage, stdout);
 			return 0;

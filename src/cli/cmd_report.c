@@ -134,12 +134,9 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report");
 	}
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "w:c:", longopts, NULL)) != -1) {
-		int r = cli_common_opt(&c, opt, optarg);
-		if (r < 0)
+	while ((opt = cli_getopt(&c, NULL, argc, argv, "w:c:", longopts)) != -1) {
+		if (opt == CLI_OPT_ERROR)
 			return ATS_VERDICT_UNKNOWN;
-		if (r > 0)
-			continue;
 		switch (opt) {
 		case CLI_OPT_HELP: fputs(usage, stdout); return 0;
 		case OPT_BASELINE: mo.baseline = optarg; break;
