@@ -69,5 +69,6 @@ typedef struct cli_command {
 
 int cmd_audit(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 static const cli_command commands[] = {
 	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
 	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
+	{"install", cmd_install, "install the missing ATS CAs the way this platform expects"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -127,6 +127,8 @@ static void bundle_text(ats_buf *b, const json_t *r)
 	}
 }
 
+void ats_report_text_install(ats_buf *b, const json_t *r, const ats_render_opts *o);
+
 char *ats_report_text(const json_t *r, const ats_render_opts *o)
 {
 	ats_buf b = {0};
@@ -135,6 +137,8 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 		audit_text(&b, r, o);
 	else if (strcmp(cmd, "bundle") == 0)
 		bundle_text(&b, r);
+	else if (strcmp(cmd, "install") == 0)
+		ats_report_text_install(&b, r, o);
 	else
 		ats_text_footer(&b, r, o);
 	return ats_buf_take(&b);
