@@ -106,5 +106,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_dha(int argc, char **argv);
 int cmd_dak(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 
 #endif

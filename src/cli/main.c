@@ -12,6 +12,7 @@
 static const cli_command commands[] = {
 	{"check", cmd_check, "the main job: audit + probe + diagnosis, one verdict (the default)"},
 	{"audit", cmd_audit, "check the trust stores this device uses for the six ATS CAs"},
+	{"install", cmd_install, "install the missing ATS CAs the way this platform expects"},
 	{"bundle", cmd_bundle, "list or export the six CA certificates embedded in atscheck"},
 	{"probe", cmd_probe, "connect to the ATS endpoint over HTTP/2 and HTTP/1.1; explain failures"},
 	{"chain", cmd_chain, "verify a saved server chain against the trust stores, offline"},

@@ -124,6 +124,7 @@ static void bundle_text(ats_buf *b, const json_t *r)
 }
 
 bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
+void ats_report_text_install(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
 char *ats_report_text(const json_t *r, const ats_render_opts *o)
 {
@@ -139,6 +140,8 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 		;
 	else if (ats_report_text_dha(&b, r, o))
 		;
+	else if (strcmp(cmd, "install") == 0)
+		ats_report_text_install(&b, r, o);
 	else
 		ats_text_footer(&b, r, o);
 	return ats_buf_take(&b);

@@ -304,25 +304,34 @@ bool ats_debian_selection(const char *root, ats_debian_ca out[ATS_CA_COUNT])
 		ats_debian_ca *d = &out[i];
 		if (find_share_file(root, DEBIAN_SHARE, ca, d->rel, sizeof(d->rel), 0)) {
 			d->file_found = true;
-			/* The conf lists one relative path per line; '!' deselects; '#' starts a comment
-			 * only as the first character. */
+			/* The conf lists one relative path per '\n'-ended line, read as update-ca-certificates
+			 * reads it ("read -r": blanks around it trimmed, a '\r' kept, an unterminated last
+			 * line never read); '!' first deselects; '#' first is a comment. A selecting line
+			 * wins over a '!' one (the tool removes first, then adds). */
 			for (char *p = (char *)conf; p && *p;) {
 				char *e = strchr(p, '\n');
 				size_t n = e ? (size_t)(e - p) : strlen(p);
-				while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
-					n--;
 				bool bang = n && p[0] == '!';
 				const char *name = bang ? p + 1 : p;
 				size_t nn = bang ? n - 1 : n;
-				if (nn == strlen(d->rel) && strncmp(name, d->rel, nn) == 0) {
-					d->listed = !bang;
-					d->bang = bang;
+				while (nn && (*name == ' ' || *name == '\t'))
+					name++, nn--;
+				while (nn && (name[nn - 1] == ' ' || name[nn - 1] == '\t'))
+					nn--;
+				if (e && nn == strlen(d->rel) && strncmp(name, d->rel, nn) == 0) {
+					d->listed = d->listed || !bang;
+					d->bang = d->bang || bang;
 				}
 				p = e ? e + 1 : NULL;
 			}
 			d->linked = has_link(root, d->rel);
-		} else if (find_share_file(root, DEBIAN_LOCAL, ca, d->rel, sizeof(d->rel), 1)) {
+		}
+		/* A copy in /usr/local/share/ca-certificates is always selected. */
+		char lrel[sizeof(d->rel)];
+		if (!(d->listed && d->linked) &&
+		    find_share_file(root, DEBIAN_LOCAL, ca, lrel, sizeof(lrel), 1)) {
 			d->local = true;
+			memcpy(d->rel, lrel, sizeof(lrel));
 			d->linked = has_link(root, d->rel);
 		}
 	}
