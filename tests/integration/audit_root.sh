@@ -12,8 +12,8 @@ declare -A deb=(
   [Starfield_Services_Root_Certificate_Authority_-_G2]=Starfield_Services_Root_Certificate_Authority_-_G2
   [Starfield_Class_2_CA]=Starfield_Class_2_CA)
 for n in "${!deb[@]}"; do cp "$T/$n.pem" "$R/usr/share/ca-certificates/mozilla/$n.crt"; done
-# Root CA 2 deselected with '!', Root CA 3 not listed at all (CRLF line ends, as some editors leave).
-printf '# comment\r\nmozilla/Amazon_Root_CA_1.crt\r\n!mozilla/Amazon_Root_CA_2.crt\r\nmozilla/Amazon_Root_CA_4.crt\r\nmozilla/Starfield_Services_Root_Certificate_Authority_-_G2.crt\r\nmozilla/Starfield_Class_2_CA.crt\r\n' \
+# Root CA 2 deselected with '!', Root CA 3 not listed at all.
+printf '# comment\nmozilla/Amazon_Root_CA_1.crt\n!mozilla/Amazon_Root_CA_2.crt\nmozilla/Amazon_Root_CA_4.crt\nmozilla/Starfield_Services_Root_Certificate_Authority_-_G2.crt\nmozilla/Starfield_Class_2_CA.crt\n' \
   > "$R/etc/ca-certificates.conf"
 : > "$R/etc/ssl/certs/ca-certificates.crt"
 for n in Amazon_Root_CA_1 Amazon_Root_CA_4 Starfield_Services_Root_Certificate_Authority_-_G2 Starfield_Class_2_CA; do
@@ -41,6 +41,15 @@ check "the fix for a ! entry is --reselect, with --root" \
   jq -e --arg r "$R" '.problems[] | select(.ca == "Amazon Root CA 2") | .fix | test("--reselect") and test("--root")' "$T/image.json"
 check "nothing from the host: no store path outside the image names host files" \
   jq -e '[.stores[].certificates] | max <= 4' "$T/image.json"
+
+# CRLF line ends (an editor on another system): update-ca-certificates reads "NAME\r", finds no
+# such file, and drops every CA on its next run. The selection must say so now.
+cp "$R/etc/ca-certificates.conf" "$T/conf.lf"
+sed -i 's/$/\r/' "$R/etc/ca-certificates.conf"
+"$ATSCHECK" audit --root "$R" --format json > "$T/crlf.json"
+check "CRLF conf: the Debian selection has nothing selected" \
+  jq -e '.stores[] | select(.kind == "debian-selection") | [.cas[].status] | unique == ["deselected"]' "$T/crlf.json"
+cp "$T/conf.lf" "$R/etc/ca-certificates.conf"
 
 # Links that leave the image, or loop, are named and never followed.
 ln -s ../../../../../../../../etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/deadbeef.0"
