@@ -57,7 +57,7 @@ JQPROG='{
   by_verdict: (group_by(.verdict) | map({(.[0].verdict): length}) | add),
   missing_cas: ([.[] | [.stores[]? | select(.error == null) | .cas[] | select(.status == "missing" or .status == "deselected") | .name] | unique | .[]]
                 | group_by(.) | map({(.[0]): length}) | add),
-  causes: ([.[] | [.problems[] | (.cause // .message)] | unique | .[]] | group_by(.) | map({(.[0]): length}) | add),
+  causes: ([.[] | [.problems[] | if .cause then .cause + (if .ca then ": " + .ca else "" end) else .message end] | unique | .[]] | group_by(.) | map({(.[0]): length}) | add),
   openssl: (group_by(.tool.openssl) | map({(.[0].tool.openssl): length}) | add),
   libcurl: (group_by(.tool.libcurl) | map({(.[0].tool.libcurl): length}) | add)
 }'
