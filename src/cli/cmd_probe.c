@@ -16,7 +16,7 @@ static const char usage[] =
 	"pass proves the root really is in the store). Reports per probe the address, DNS / TCP / TLS /\n"
 	"first-byte times, TLS version, cipher, ALPN, HTTP version and status, the chain the server\n"
 	"sent and the CA that anchored it; every failure with its cause and its fix.\n\n" PROBE_HELP
-	"  --format FMT       text (default), json\n"
+	"  --format FMT       text (default), json, prometheus, junit, nagios\n"
 	"  --output FILE      write the report to FILE (atomically) instead of standard output\n"
 	"  --at TIME          verify certificates as at TIME (YYYY-MM-DD[THH:MM:SSZ], @EPOCH)\n"
 	"  --device-id ID     name this device in the report (default: hostname)\n"

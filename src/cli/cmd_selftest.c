@@ -16,7 +16,7 @@ static const char usage[] =
 	"Class 2 and the cross-signs sent; and without the cross-signs, which must fail.\n\n"
 	"  --listen ADDR      loopback address to serve on: 127.0.0.1 (default) or ::1\n"
 	"  --timeout SECONDS  per probe run (default 10)\n"
-	"  --format FMT       text (default), json\n"
+	"  --format FMT       text (default), json, prometheus, junit, nagios\n"
 	"  --output FILE      write the report to FILE (atomically) instead of standard output\n"
 	"  --device-id ID     name this device in the report (default: hostname)\n"
 	"  --help             this help\n\n"
