@@ -286,6 +286,10 @@ static int journal_links(inst_ctx *c)
 	DIR *d;
 	struct dirent *e;
 	ats_buf b = {0};
+	struct stat st;
+	/* One left by a killed run knows the older, truer forms: keep it. */
+	if (inst_host(c, DEB_JOURNAL, host) == 0 && stat(host, &st) == 0)
+		return 0;
 	ats_buf_put(&b, "# atscheck: links in /etc/ssl/certs before update-ca-certificates ran\n", 70);
 	if (inst_host(c, DEB_CERTS, host) == 0 && (d = opendir(host))) {
 		while ((e = readdir(d))) {

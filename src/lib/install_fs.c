@@ -7,7 +7,9 @@
 #include "strbuf.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
@@ -440,4 +442,32 @@ int inst_preflight(inst_ctx *c)
 			return io_fail(c, dir, "write");
 	}
 	return 0;
+}
+
+int inst_clean_temps(inst_ctx *c, const char *img_dir, const char *prefix)
+{
+	char host[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+	if (inst_host(c, img_dir, host) != 0 || !(d = opendir(host)))
+		return 0;
+	while (rc == 0 && (e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".tmp.");
+		char *end, img[PATH_MAX], p[PATH_MAX];
+		if (!t || (prefix && strncmp(e->d_name, prefix, strlen(prefix)) != 0))
+			continue;
+		while (strstr(t + 1, ".tmp."))
+			t = strstr(t + 1, ".tmp.");
+		long pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0 || end == t + 5 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue; /* not ours, or its writer is alive */
+		snprintf(img, sizeof(img), "%s/%s", img_dir, e->d_name);
+		snprintf(p, sizeof(p), "%s/%s", host, e->d_name);
+		record(c, "remove", img, -1, "why", "left by a run that was killed");
+		if (!c->dry && unlink(p) != 0 && errno != ENOENT)
+			rc = io_fail(c, p, "remove");
+	}
+	closedir(d);
+	return rc;
 }

@@ -53,6 +53,9 @@ int inst_hash_link(inst_ctx *c, const char *img_dir, const char *target, int i);
  * stay as they were. backup_img, when not NULL, first receives the previous content. */
 int inst_bundle_add(inst_ctx *c, const char *img_bundle, const bool want[ATS_CA_COUNT],
 		    const char *backup_img);
+/* Removes "<name>.tmp.<pid>" files a killed run left in img_dir (only names starting with
+ * prefix, when given; only when that process is gone). */
+int inst_clean_temps(inst_ctx *c, const char *img_dir, const char *prefix);
 /* Whether a file (resolved in the image) holds the certificate of CA i. */
 bool inst_file_has(inst_ctx *c, const char *img, int i);
 
