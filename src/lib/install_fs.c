@@ -84,6 +84,8 @@ int inst_mkdirs(inst_ctx *c, const char *img_dir)
 		return 0;
 	if (mkdir(host, 0755) != 0 && errno != EEXIST)
 		return io_fail(c, host, "create the directory");
+	if (c->made_dirs)
+		json_array_append_new(c->made_dirs, json_string(host));
 	ats_dir_sync(host);
 	return 0;
 }
@@ -395,7 +397,7 @@ int inst_lock(inst_ctx *c, int *fd)
 	if (*fd < 0)
 		return io_fail(c, host, "create the lock file");
 	for (int tries = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; tries++) {
-		if (errno != EWOULDBLOCK || tries >= 600) {
+		if (errno != EWOULDBLOCK || tries >= 200) {
 			close(*fd);
 			*fd = -1;
 			return ats_err_set(c->err, ATS_EBUSY, "%s: another atscheck install (or the tool "

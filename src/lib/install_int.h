@@ -29,7 +29,8 @@ typedef struct inst_ctx {
 	json_t *tool_output;              /* [string], what the tool printed */
 	bool quiet;                       /* the step puts back what was there: not a change */
 	const char *by;                   /* set while recording what a tool will do (dry run) */
-	const char *lock_img;             /* the lock file, as the image sees it */
+	const char *lock_img;
+	json_t *made_dirs;                /* host folders this run created, to undo if it fails */             /* the lock file, as the image sees it */
 	ats_err *err;
 } inst_ctx;
 
