@@ -251,7 +251,7 @@ static void collect_sha(void *ctx, const unsigned char *der, size_t len, ats_cer
 		has[i] = true;
 }
 
-static void ignore_problem(void *ctx, ats_cert_pos pos, const char *msg)
+void inst_ignore_problem(void *ctx, ats_cert_pos pos, const char *msg)
 {
 	(void)ctx;
 	(void)pos;
@@ -275,7 +275,7 @@ int inst_bundle_add(inst_ctx *c, const char *img_bundle, const bool want[ATS_CA_
 	exists = stat(host, &st) == 0;
 	if (exists && ats_file_read(host, img_bundle, &old, &olen, c->err) != 0)
 		return ATS_EIO;
-	ats_cert_sink sink = {has, collect_sha, ignore_problem};
+	ats_cert_sink sink = {has, collect_sha, inst_ignore_problem};
 	if (old)
 		ats_certs_scan(old, olen, &sink);
 	ats_buf_put(&b, old ? (const char *)old : "", olen);

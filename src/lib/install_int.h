@@ -57,6 +57,9 @@ int inst_bundle_add(inst_ctx *c, const char *img_bundle, const bool want[ATS_CA_
 /* Removes "<name>.tmp.<pid>" files a killed run left in img_dir (only names starting with
  * prefix, when given; only when that process is gone). */
 int inst_clean_temps(inst_ctx *c, const char *img_dir, const char *prefix);
+/* A certificate sink's problem callback for files only searched, not audited. */
+struct ats_cert_pos;
+void inst_ignore_problem(void *ctx, struct ats_cert_pos pos, const char *msg);
 /* Whether a file (resolved in the image) holds the certificate of CA i. */
 bool inst_file_has(inst_ctx *c, const char *img, int i);
 
