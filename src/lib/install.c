@@ -251,7 +251,14 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	if (rc == 0 && !o->dry_run && json_array_size(c.changes)) {
 		if ((rc = inst_preflight(&c)) == 0) {
 			reset_pass(&c, false);
+			c.made_dirs = json_array();
 			rc = apply(&c, family);
+			/* A failed run leaves no empty folder behind (files it wrote are whole, and
+			 * keep theirs). */
+			for (size_t k = json_array_size(c.made_dirs); rc && k-- > 0;)
+				rmdir(json_string_value(json_array_get(c.made_dirs, k)));
+			json_decref(c.made_dirs);
+			c.made_dirs = NULL;
 		}
 	}
 	json_array_extend(recovered, c.changes);

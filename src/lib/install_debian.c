@@ -95,6 +95,12 @@ int inst_debian(inst_ctx *c)
 	ats_err e2 = {0};
 	int rc = 0;
 
+	if ((rc = inst_clean_temps(c, "/etc", "ca-certificates.conf")) != 0 ||
+	    (rc = inst_clean_temps(c, DEB_SHARE "/atscheck", NULL)) != 0 ||
+	    (rc = inst_clean_temps(c, DEB_LOCAL "/atscheck", NULL)) != 0 ||
+	    (rc = inst_clean_temps(c, DEB_CERTS, NULL)) != 0 ||
+	    (rc = inst_clean_temps(c, "/var/lib/atscheck", NULL)) != 0)
+		return rc;
 	ats_debian_selection(c->root, deb);
 	if (inst_host(c, DEB_CONF, host) != 0)
 		return ATS_EIO;

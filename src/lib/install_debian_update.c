@@ -100,19 +100,12 @@ static bool set_has(const sha_set *s, const unsigned char sha[32])
 	return false;
 }
 
-static void no_problem(void *ctx, ats_cert_pos pos, const char *msg)
-{
-	(void)ctx;
-	(void)pos;
-	(void)msg;
-}
-
 static void set_add_file(sha_set *s, const char *host)
 {
 	unsigned char *data = NULL;
 	size_t len;
 	ats_err e2 = {0};
-	ats_cert_sink sink = {s, set_add, no_problem};
+	ats_cert_sink sink = {s, set_add, inst_ignore_problem};
 	if (ats_file_read(host, host, &data, &len, &e2) == 0)
 		ats_certs_scan(data, len, &sink);
 	free(data);
@@ -286,6 +279,10 @@ static int journal_links(inst_ctx *c)
 	DIR *d;
 	struct dirent *e;
 	ats_buf b = {0};
+	struct stat st;
+	/* One left by a killed run knows the older, truer forms: keep it. */
+	if (inst_host(c, DEB_JOURNAL, host) == 0 && stat(host, &st) == 0)
+		return 0;
 	ats_buf_put(&b, "# atscheck: links in /etc/ssl/certs before update-ca-certificates ran\n", 70);
 	if (inst_host(c, DEB_CERTS, host) == 0 && (d = opendir(host))) {
 		while ((e = readdir(d))) {

@@ -103,7 +103,12 @@ static int anchors_family(inst_ctx *c, const char *dir, const char *ext, const c
 {
 	char files[ATS_CA_COUNT][PATH_MAX], path[PATH_MAX];
 	bool done[ATS_CA_COUNT] = {0};
+	char bdir[PATH_MAX];
 	int rc;
+	snprintf(bdir, sizeof(bdir), "%.*s", (int)(strrchr(bundle, '/') - bundle), bundle);
+	if ((rc = inst_clean_temps(c, dir, NULL)) != 0 || (rc = inst_clean_temps(c, bdir, NULL)) != 0 ||
+	    (certs_dir && (rc = inst_clean_temps(c, certs_dir, NULL)) != 0))
+		return rc;
 	for (int i = 0; i < ATS_CA_COUNT; i++) {
 		if (!c->want[i])
 			continue;
@@ -137,9 +142,14 @@ int inst_alpine(inst_ctx *c)
 
 int inst_plain_bundle(inst_ctx *c, const char *bundle)
 {
-	char bak[PATH_MAX];
+	char bak[PATH_MAX], dir[PATH_MAX];
+	const char *base = strrchr(bundle, '/');
+	int rc;
 	c->method = "atscheck";
 	snprintf(bak, sizeof(bak), "%s.atscheck-bak", bundle);
+	snprintf(dir, sizeof(dir), "%.*s", base ? (int)(base - bundle) : 1, base ? bundle : ".");
+	if ((rc = inst_clean_temps(c, dir[0] ? dir : "/", base ? base + 1 : bundle)) != 0)
+		return rc;
 	for (int i = 0; i < ATS_CA_COUNT; i++)
 		if (c->want[i])
 			inst_ca_set(c, i, "action", "append");

@@ -7,7 +7,9 @@
 #include "strbuf.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
@@ -82,6 +84,8 @@ int inst_mkdirs(inst_ctx *c, const char *img_dir)
 		return 0;
 	if (mkdir(host, 0755) != 0 && errno != EEXIST)
 		return io_fail(c, host, "create the directory");
+	if (c->made_dirs)
+		json_array_append_new(c->made_dirs, json_string(host));
 	ats_dir_sync(host);
 	return 0;
 }
@@ -247,7 +251,7 @@ static void collect_sha(void *ctx, const unsigned char *der, size_t len, ats_cer
 		has[i] = true;
 }
 
-static void ignore_problem(void *ctx, ats_cert_pos pos, const char *msg)
+void inst_ignore_problem(void *ctx, ats_cert_pos pos, const char *msg)
 {
 	(void)ctx;
 	(void)pos;
@@ -271,7 +275,7 @@ int inst_bundle_add(inst_ctx *c, const char *img_bundle, const bool want[ATS_CA_
 	exists = stat(host, &st) == 0;
 	if (exists && ats_file_read(host, img_bundle, &old, &olen, c->err) != 0)
 		return ATS_EIO;
-	ats_cert_sink sink = {has, collect_sha, ignore_problem};
+	ats_cert_sink sink = {has, collect_sha, inst_ignore_problem};
 	if (old)
 		ats_certs_scan(old, olen, &sink);
 	ats_buf_put(&b, old ? (const char *)old : "", olen);
@@ -393,7 +397,7 @@ int inst_lock(inst_ctx *c, int *fd)
 	if (*fd < 0)
 		return io_fail(c, host, "create the lock file");
 	for (int tries = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; tries++) {
-		if (errno != EWOULDBLOCK || tries >= 600) {
+		if (errno != EWOULDBLOCK || tries >= 200) {
 			close(*fd);
 			*fd = -1;
 			return ats_err_set(c->err, ATS_EBUSY, "%s: another atscheck install (or the tool "
@@ -440,4 +444,32 @@ int inst_preflight(inst_ctx *c)
 			return io_fail(c, dir, "write");
 	}
 	return 0;
+}
+
+int inst_clean_temps(inst_ctx *c, const char *img_dir, const char *prefix)
+{
+	char host[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+	if (inst_host(c, img_dir, host) != 0 || !(d = opendir(host)))
+		return 0;
+	while (rc == 0 && (e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".tmp.");
+		char *end, img[PATH_MAX], p[PATH_MAX];
+		if (!t || (prefix && strncmp(e->d_name, prefix, strlen(prefix)) != 0))
+			continue;
+		while (strstr(t + 1, ".tmp."))
+			t = strstr(t + 1, ".tmp.");
+		long pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0 || end == t + 5 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue; /* not ours, or its writer is alive */
+		snprintf(img, sizeof(img), "%s/%s", img_dir, e->d_name);
+		snprintf(p, sizeof(p), "%s/%s", host, e->d_name);
+		record(c, "remove", img, -1, "why", "left by a run that was killed");
+		if (!c->dry && unlink(p) != 0 && errno != ENOENT)
+			rc = io_fail(c, p, "remove");
+	}
+	closedir(d);
+	return rc;
 }

@@ -29,7 +29,8 @@ typedef struct inst_ctx {
 	json_t *tool_output;              /* [string], what the tool printed */
 	bool quiet;                       /* the step puts back what was there: not a change */
 	const char *by;                   /* set while recording what a tool will do (dry run) */
-	const char *lock_img;             /* the lock file, as the image sees it */
+	const char *lock_img;
+	json_t *made_dirs;                /* host folders this run created, to undo if it fails */             /* the lock file, as the image sees it */
 	ats_err *err;
 } inst_ctx;
 
@@ -53,6 +54,12 @@ int inst_hash_link(inst_ctx *c, const char *img_dir, const char *target, int i);
  * stay as they were. backup_img, when not NULL, first receives the previous content. */
 int inst_bundle_add(inst_ctx *c, const char *img_bundle, const bool want[ATS_CA_COUNT],
 		    const char *backup_img);
+/* Removes "<name>.tmp.<pid>" files a killed run left in img_dir (only names starting with
+ * prefix, when given; only when that process is gone). */
+int inst_clean_temps(inst_ctx *c, const char *img_dir, const char *prefix);
+/* A certificate sink's problem callback for files only searched, not audited. */
+struct ats_cert_pos;
+void inst_ignore_problem(void *ctx, struct ats_cert_pos pos, const char *msg);
 /* Whether a file (resolved in the image) holds the certificate of CA i. */
 bool inst_file_has(inst_ctx *c, const char *img, int i);
 

@@ -278,7 +278,8 @@ ats_store *ats_store_load_capath(const char *root, const char *path)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names); /* stable order, stable reports */
+	if (n) /* an empty folder has no list (qsort must not be given NULL) */
+		qsort(names, n, sizeof(*names), cmp_names); /* stable order, stable reports */
 	for (size_t i = 0; i < n; i++) {
 		if (!is_hash_name(names[i]))
 			continue;
