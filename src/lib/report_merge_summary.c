@@ -303,7 +303,8 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	json_object_set_new(s, "horizon_days", json_integer(m->o.horizon_days));
 	/* Threads finish in any order: list unusable files by name so the summary is the same on
 	 * one thread as on several. */
-	qsort(m->bad, m->nbad, sizeof(*m->bad), cmp_bad);
+	if (m->nbad > 1)
+		qsort(m->bad, m->nbad, sizeof(*m->bad), cmp_bad);
 	for (i = 0; i < m->nbad; i++)
 		npartial += strcmp(m->bad[i].kind, "partial") == 0;
 	json_object_set_new(s, "files", json_pack("{s:I, s:I, s:I, s:I, s:I}", "read",

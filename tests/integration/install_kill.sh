@@ -61,10 +61,12 @@ ends_right() {
 
 # 1. Every step of a first traced run.
 cp -a "$B" "$T/probe"
-ASAN_OPTIONS=detect_leaks=0 strace -o "$T/trace" -e trace=mkdir,rename,symlink,unlink,fsync,clone \
+# The *at forms too: an emulated build (qemu-user, contrib/cross) makes its steps with those.
+calls=mkdir,mkdirat,rename,renameat,renameat2,symlink,symlinkat,unlink,unlinkat,fsync,clone,clone3
+ASAN_OPTIONS=detect_leaks=0 strace -o "$T/trace" -e trace=$calls \
   "$ATSCHECK" install --root "$T/probe" --reselect >/dev/null 2>&1
 points=()
-for sc in mkdir rename symlink unlink fsync clone; do
+for sc in ${calls//,/ }; do
   n=$(grep -c "^$sc(" "$T/trace")
   for k in $(seq 1 "$n"); do
     # Every one of the first steps, then every tenth and the last (the link restores repeat).
