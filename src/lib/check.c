@@ -33,8 +33,9 @@ static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
 					 ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
 	json_array_foreach(json_object_get(audit, "problems"), i, p)
 		if (strcmp(ats_json_str(p, "severity"), ats_verdict_name(v)) == 0)
-			return json_pack("{s:s, s:s, s:s}", "cause", "store", "message", ats_json_str(p, "message"),
-					 "fix", ats_json_str(p, "fix"));
+			return json_pack("{s:s, s:s, s:s}", "cause",
+					 *ats_json_str(p, "cause") ? ats_json_str(p, "cause") : "store",
+					 "message", ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
 	return json_pack("{s:s, s:s, s:s}", "cause", "ok", "message",
 			 probe ? "this device trusts ATS and reaches the endpoint over HTTP/2"
 			       : "this device's trust stores hold the ATS CAs",

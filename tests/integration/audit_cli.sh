@@ -48,6 +48,10 @@ expect_exit 0 "--version" "$ATSCHECK" --version
 check "--version names OpenSSL and libcurl" grep -q "OpenSSL 3" "$T/out"
 check "--version names libcurl" grep -q "libcurl" "$T/out"
 
+# check --offline leads with the audit's own cause.
+expect_exit 1 "check --offline, two CAs: WARNING" "$ATSCHECK" check --offline --bundle "$T/two.pem" --format json
+check "check's summary names the audit cause" jq -e '.summary.cause == "ca-missing" and (.summary.fix | test("atscheck install"))' "$T/out"
+
 # No colour when not a terminal, or with NO_COLOR.
 "$ATSCHECK" audit --bundle "$T/two.pem" > "$T/plain.txt"
 check "no escape codes when piped" bash -c "! grep -q $'\033' '$T/plain.txt'"
