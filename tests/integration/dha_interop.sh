@@ -9,44 +9,7 @@
 cd "$T" || exit 1
 
 # --- A test PKI: an Amazon-like root, and a DAK it signs from atscheck's own CSR. ---
-cat > dak.conf <<'EOF'
-[ req ]
-prompt = no
-distinguished_name = dn
-[ dn ]
-C = US
-O = Example Devices Inc.
-CN = Example Speaker DAK
-EOF
-cat > device.conf <<'EOF'
-[ req ]
-prompt = no
-distinguished_name = req_distinguished_name
-string_mask = utf8only
-
-[ req_distinguished_name ]
-C = US
-O = Example Devices Inc.
-OU = Frustration Free Setup
-CN = Example Speaker DHA
-
-[ req_ext ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-cat > ca.ext <<'EOF'
-[ root ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[ dak ]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
+cp "$ATS_SOURCE_DIR"/tests/fixtures/dha/{dak.conf,device.conf,ca.ext} .   # the configs, as in the documented procedure
 openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout root.key \
   -subj "/CN=Test Device Attestation Root" -days 3650 -out root.pem -config ca.ext -extensions root 2>/dev/null
 mkdir dakdir

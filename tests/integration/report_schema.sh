@@ -108,35 +108,7 @@ report selftest selftest 0 selftest
 D=$T/dha
 mkdir -p "$D/dakdir"
 printf '[ req ]\nprompt = no\ndistinguished_name = dn\n[ dn ]\nC = US\nO = Example Devices Inc.\nCN = Example Speaker DAK\n' > "$D/dak.conf"
-cat > "$D/device.conf" <<'EOF'
-[ req ]
-prompt = no
-distinguished_name = req_distinguished_name
-string_mask = utf8only
-
-[ req_distinguished_name ]
-C = US
-O = Example Devices Inc.
-OU = Frustration Free Setup
-CN = Example Speaker DHA
-
-[ req_ext ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-cat > "$D/ca.ext" <<'EOF'
-[ root ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[ dak ]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
+cp "$ATS_SOURCE_DIR"/tests/fixtures/dha/{device.conf,ca.ext} "$D/"
 openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/root.key" \
   -subj "/CN=Test Device Attestation Root" -days 3650 -out "$D/root.pem" -config "$D/ca.ext" -extensions root 2>/dev/null
 report dak-csr "dak csr" 0 dak csr --config "$D/dak.conf" --out "$D/dakdir"
