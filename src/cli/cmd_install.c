@@ -55,12 +55,9 @@ int cmd_install(int argc, char **argv)
 	if (!cas)
 		goto out;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_opt(&c, opt, optarg);
-		if (r < 0)
+	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
+		if (opt == CLI_OPT_ERROR)
 			goto out;
-		if (r > 0)
-			continue;
 		switch (opt) {
 		case CLI_OPT_HELP:
 			fputs(usage, stdout);
