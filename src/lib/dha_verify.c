@@ -402,6 +402,8 @@ static void facts(json_t *r, const ats_dha_cert *dev, const unsigned char *der, 
 	json_object_set_new(d, "serial", json_string(serial));
 	json_object_set_new(d, "not_before", json_string(ats_time_format(ats_der_time(dev->c.not_before), t1, sizeof(t1))));
 	json_object_set_new(d, "not_after", json_string(ats_time_format(ats_der_time(dev->c.not_after), t2, sizeof(t2))));
+	/* The epoch makes it a certificate to every renderer: Nagios perfdata, fleet expiry. */
+	json_object_set_new(d, "not_after_epoch", json_integer((json_int_t)ats_der_time(dev->c.not_after)));
 	ats_sha256(der, len, sha);
 	ats_hex(sha, 32, hex, false);
 	json_object_set_new(d, "sha256", json_string(hex));
@@ -411,9 +413,9 @@ static void facts(json_t *r, const ats_dha_cert *dev, const unsigned char *der, 
 	if (dak) {
 		ats_der_name_text(dak->subject, buf, sizeof(buf));
 		ats_hex(dak->sha, 32, hex, false);
-		json_object_set_new(r, "dak", json_pack("{s:s, s:s, s:s}", "subject", buf, "not_after",
+		json_object_set_new(r, "dak", json_pack("{s:s, s:s, s:I, s:s}", "subject", buf, "not_after",
 							ats_time_format(dak->na, t1, sizeof(t1)),
-							"sha256", hex));
+							"not_after_epoch", (json_int_t)dak->na, "sha256", hex));
 	}
 }
 

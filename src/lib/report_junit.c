@@ -1,7 +1,8 @@
 /* JUnit XML for CI: one testcase per check. An audit gives one case per CA per store (and one per
- * store for "can it anchor an ATS chain at all"); a probe one per protocol; any command's
- * "checks" one per check; a problem nothing else claims becomes a case of its own. A WARNING is
- * a <failure type="WARNING">: the check did not pass, and CI decides whether that blocks.
+ * store for "can it anchor an ATS chain at all"); a probe one per protocol (named h2, http/1.1);
+ * selftest one per protocol per run; any command's "checks" one per check (skip: <skipped/>); a
+ * problem nothing else claims becomes a case of its own. A WARNING is a <failure
+ * type="WARNING">: the check did not pass, and CI decides whether that blocks.
  * reports/junit.xsd describes the result. */
 #include "report.h"
 #include "strbuf.h"
@@ -11,7 +12,7 @@
 
 typedef struct suite {
 	ats_buf cases;
-	size_t tests, failures, errors;
+	size_t tests, failures, errors, skipped;
 } suite;
 
 /* XML 1.0 text: the five entities escaped, control characters (not allowed) dropped. */
@@ -59,6 +60,21 @@ static void add_case(suite *st, const char *classname, const char *name, ats_ver
 	ats_buf_printf(b, "\">");
 	xml(b, detail);
 	ats_buf_printf(b, "</%s>\n    </testcase>\n", el);
+}
+
+/* A check that was not checked (status skip: an input it needs was not given). */
+static void add_skipped(suite *st, const char *classname, const char *name, const char *message)
+{
+	ats_buf *b = &st->cases;
+	st->tests++;
+	st->skipped++;
+	ats_buf_printf(b, "    <testcase classname=\"");
+	xml(b, classname);
+	ats_buf_printf(b, "\" name=\"");
+	xml(b, name);
+	ats_buf_printf(b, "\" time=\"0\">\n      <skipped message=\"");
+	xml(b, message);
+	ats_buf_printf(b, "\"/>\n    </testcase>\n");
 }
 
 /* The problems of a store (and CA, or store-wide when ca is NULL) folded into one outcome. */
@@ -126,20 +142,40 @@ static void audit_cases(suite *st, const json_t *stores, const json_t *problems,
 	}
 }
 
-static void probe_cases(suite *st, const char *cmd, const json_t *probes)
+/* One case per probe, named by its protocol ("h2", "http/1.1"). want NULL: the probe must pass;
+ * else the cause it must fail with ("OK" to pass), as a selftest run expects. */
+static void probe_cases(suite *st, const char *cls, const json_t *probes, const char *want)
 {
 	size_t i;
 	const json_t *p;
-	char cls[256];
-	snprintf(cls, sizeof(cls), "%s.probe", cmd);
 	json_array_foreach(probes, i, p) {
-		const json_t *ok = json_object_get(p, "success");
-		ats_verdict v = json_is_boolean(ok) ? (json_is_true(ok) ? ATS_VERDICT_OK
-									 : ATS_VERDICT_CRITICAL)
-						     : ats_status_verdict(ats_json_str(p, "verdict"));
-		const char *why = ats_json_str(p, "cause");
-		add_case(st, cls, ats_json_str(p, "protocol"), v, *why ? why : ats_json_str(p, "error"),
+		ats_verdict v = ats_status_verdict(ats_json_str(p, "verdict"));
+		const char *cause = ats_json_str(p, "cause"), *msg = ats_json_str(p, "message");
+		ats_buf m = {0};
+		if (want && strcmp(want, "OK") != 0) {
+			/* A run that must fail passes when it failed as expected. */
+			bool as_expected = strcmp(cause, want) == 0;
+			if (!as_expected)
+				ats_buf_printf(&m, "expected %s, got %s: %s", want, *cause ? cause : "?", msg);
+			v = as_expected ? ATS_VERDICT_OK : ATS_VERDICT_CRITICAL;
+		}
+		add_case(st, cls, ats_json_str(p, "name"), v, m.p ? m.p : *msg ? msg : cause,
 			 ats_json_str(p, "fix"));
+		ats_buf_free(&m);
+	}
+}
+
+/* selftest: the probes of each run, classname "selftest.<run>". */
+static void selftest_cases(suite *st, const char *cmd, const json_t *runs)
+{
+	size_t i;
+	const json_t *x;
+	json_array_foreach(runs, i, x) {
+		ats_buf cls = {0};
+		ats_buf_printf(&cls, "%s.%s", cmd, ats_json_str(x, "name"));
+		probe_cases(st, cls.p, json_object_get(json_object_get(x, "probe"), "probes"),
+			    ats_json_str(x, "expect"));
+		ats_buf_free(&cls);
 	}
 }
 
@@ -151,7 +187,9 @@ char *ats_report_junit(const json_t *r)
 	const json_t *problems = json_object_get(r, "problems"), *a, *p;
 	json_t *claimed = json_array();
 	size_t i;
-	bool has_checks = json_array_size(json_object_get(r, "checks")) > 0;
+	/* selftest's runs are its checks: the problems only repeat them. */
+	bool has_checks = json_array_size(json_object_get(r, "checks")) > 0 ||
+			  json_array_size(json_object_get(r, "runs")) > 0;
 
 	for (i = 0; i < json_array_size(problems); i++)
 		json_array_append_new(claimed, json_false());
@@ -163,11 +201,20 @@ char *ats_report_junit(const json_t *r)
 	a = json_object_get(r, "probes");
 	if (!a)
 		a = json_object_get(json_object_get(r, "probe"), "probes");
-	if (json_is_array(a))
-		probe_cases(&st, cmd, a);
-	json_array_foreach(json_object_get(r, "checks"), i, p)
-		add_case(&st, cmd, ats_json_str(p, "name"), ats_status_verdict(ats_json_str(p, "status")),
-			 ats_json_str(p, "message"), ats_json_str(p, "fix"));
+	if (json_is_array(a)) {
+		char cls[256];
+		snprintf(cls, sizeof(cls), "%s.probe", cmd);
+		probe_cases(&st, cls, a, NULL);
+	}
+	selftest_cases(&st, cmd, json_object_get(r, "runs"));
+	json_array_foreach(json_object_get(r, "checks"), i, p) {
+		if (strcmp(ats_json_str(p, "status"), "skip") == 0)
+			add_skipped(&st, cmd, ats_json_str(p, "name"), ats_json_str(p, "message"));
+		else
+			add_case(&st, cmd, ats_json_str(p, "name"),
+				 ats_status_verdict(ats_json_str(p, "status")), ats_json_str(p, "message"),
+				 ats_json_str(p, "fix"));
+	}
 	/* Problems no case claimed: each its own case, unless "checks" already says it all. */
 	json_array_foreach(problems, i, p) {
 		char name[64];
@@ -185,11 +232,11 @@ char *ats_report_junit(const json_t *r)
 	const char *device = ats_json_str(r, "device");
 	ats_buf_printf(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			     "<testsuites name=\"atscheck\" tests=\"%zu\" failures=\"%zu\" "
-			     "errors=\"%zu\">\n  <testsuite name=\"atscheck ",
-		       st.tests, st.failures, st.errors);
+			     "errors=\"%zu\" skipped=\"%zu\">\n  <testsuite name=\"atscheck ",
+		       st.tests, st.failures, st.errors, st.skipped);
 	xml(&out, cmd);
-	ats_buf_printf(&out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"0\"",
-		       st.tests, st.failures, st.errors);
+	ats_buf_printf(&out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"0\"",
+		       st.tests, st.failures, st.errors, st.skipped);
 	if (*device) {
 		ats_buf_printf(&out, " hostname=\"");
 		xml(&out, device);

@@ -11,7 +11,7 @@
 
 static const char *const ca_statuses[] = {"present", "variant",	   "impostor", "expired",
 					  "not-yet-valid", "deselected", "missing"};
-static const char *const check_statuses[] = {"pass", "warn", "fail"};
+static const char *const check_statuses[] = {"pass", "warn", "fail", "skip"};
 static const char *const severities[] = {"WARNING", "CRITICAL", "UNKNOWN"};
 
 void ats_prom_family(ats_prom *p, const char *name, const char *help)
@@ -126,48 +126,56 @@ static void audit_metrics(ats_prom *b, const json_t *stores)
 				ats_json_str(s, "path"), NULL);
 }
 
-/* probes[]: {"protocol", "verdict" or "success", "timings": {phase: seconds}, "http_status",
- * "chain": [{"subject", "not_after_epoch"}]} as reports/README.md describes. */
-static bool probe_ok(const json_t *p)
-{
-	const json_t *ok = json_object_get(p, "success");
-	if (json_is_boolean(ok))
-		return json_is_true(ok);
-	return ats_status_verdict(ats_json_str(p, "verdict")) == ATS_VERDICT_OK;
-}
+/* probes[] as the probe writes them (reports/README.md): "name" (h2, http/1.1) is the protocol
+ * label, "verdict", "times_ms" {phase: milliseconds spent in that phase}, "http" {"status"},
+ * "certificates" {"sent": [leaf first]}. */
+static const char *const phases[] = {"dns", "tcp", "tls", "first_byte"};
 
 static void probe_metrics(ats_prom *b, const json_t *probes)
 {
-	size_t i, j;
+	size_t i, j, k;
 	const json_t *p, *c, *v;
-	const char *phase;
 
 	ats_prom_family(b, "atscheck_probe_success", "1 when the probe passed, else 0.");
 	json_array_foreach(probes, i, p)
-		ats_prom_sample(b, "atscheck_probe_success", probe_ok(p), "protocol",
-				ats_json_str(p, "protocol"), NULL);
+		ats_prom_sample(b, "atscheck_probe_success",
+				ats_status_verdict(ats_json_str(p, "verdict")) == ATS_VERDICT_OK,
+				"protocol", ats_json_str(p, "name"), NULL);
+	/* The metric is frozen as "from the start to the end of the phase": the phases' times add
+	 * up to it, as far as the probe got (a phase not reached is null, and so are those after). */
 	ats_prom_family(b, "atscheck_probe_duration_seconds",
 			"Time from the start of the probe to the end of each phase (dns, tcp, tls, "
 			"first_byte, total).");
+	json_array_foreach(probes, i, p) {
+		const json_t *t = json_object_get(p, "times_ms");
+		double sum = 0;
+		for (k = 0; k < sizeof(phases) / sizeof(*phases); k++) {
+			if (!json_is_number(v = json_object_get(t, phases[k])))
+				break;
+			sum += json_number_value(v);
+			ats_prom_sample(b, "atscheck_probe_duration_seconds", sum / 1000.0, "protocol",
+					ats_json_str(p, "name"), "phase", phases[k], NULL);
+		}
+		if (json_is_number(v = json_object_get(t, "total")))
+			ats_prom_sample(b, "atscheck_probe_duration_seconds", json_number_value(v) / 1000.0,
+					"protocol", ats_json_str(p, "name"), "phase", "total", NULL);
+	}
+	ats_prom_family(b, "atscheck_probe_http_status", "HTTP status the endpoint answered.");
 	json_array_foreach(probes, i, p)
-		json_object_foreach((json_t *)json_object_get(p, "timings"), phase, v)
-			if (json_is_number(v))
-				ats_prom_sample(b, "atscheck_probe_duration_seconds", json_number_value(v),
-						"protocol", ats_json_str(p, "protocol"), "phase", phase, NULL);
-	int_family(b, "atscheck_probe_http_status", "HTTP status the endpoint answered.", probes,
-		   "http_status", "protocol", "protocol");
+		if (json_is_integer(v = json_object_get(json_object_get(p, "http"), "status")))
+			ats_prom_sample(b, "atscheck_probe_http_status", (double)json_integer_value(v),
+					"protocol", ats_json_str(p, "name"), NULL);
 	ats_prom_family(b, "atscheck_probe_cert_not_after_timestamp_seconds",
 			"notAfter of each certificate the server sent (Unix time), by depth.");
 	json_array_foreach(probes, i, p)
-		json_array_foreach(json_object_get(p, "chain"), j, c) {
+		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
 			char depth[24];
-			if (!json_is_integer(json_object_get(c, "not_after_epoch")))
+			if (!json_is_integer(v = json_object_get(c, "not_after_epoch")))
 				continue;
 			snprintf(depth, sizeof(depth), "%zu", j);
 			ats_prom_sample(b, "atscheck_probe_cert_not_after_timestamp_seconds",
-					(double)json_integer_value(json_object_get(c, "not_after_epoch")),
-					"protocol", ats_json_str(p, "protocol"), "depth", depth, "subject",
-					ats_json_str(c, "subject"), NULL);
+					(double)json_integer_value(v), "protocol", ats_json_str(p, "name"),
+					"depth", depth, "subject", ats_json_str(c, "subject"), NULL);
 		}
 }
 
@@ -181,6 +189,7 @@ static void check_metrics(ats_prom *b, const char *cmd, const json_t *checks)
 	json_array_foreach(checks, i, c) {
 		char name[512];
 		size_t dup = 1;
+		const char *st = ats_json_str(c, "status");
 		for (j = 0; j < i; j++)
 			dup += strcmp(ats_json_str(json_array_get(checks, j), "name"),
 				      ats_json_str(c, "name")) == 0;
@@ -188,13 +197,29 @@ static void check_metrics(ats_prom *b, const char *cmd, const json_t *checks)
 			snprintf(name, sizeof(name), "%s#%zu", ats_json_str(c, "name"), dup);
 		else
 			snprintf(name, sizeof(name), "%s", ats_json_str(c, "name"));
-		ats_verdict v = ats_status_verdict(ats_json_str(c, "status"));
-		for (k = 0; k < 3; k++)
-			ats_prom_sample(b, "atscheck_check_status",
-					v == (k == 0 ? ATS_VERDICT_OK : k == 1 ? ATS_VERDICT_WARNING
-									     : ATS_VERDICT_CRITICAL),
-					"command", cmd, "check", name, "status", check_statuses[k], NULL);
+		/* skip is its own state (not checked); the rest by what the word means (a word that
+		 * means none of them holds no state). */
+		ats_verdict v = ats_status_verdict(st);
+		int held = strcmp(st, "skip") == 0 ? 3 : v == ATS_VERDICT_UNKNOWN ? -1 : (int)v;
+		for (k = 0; k < sizeof(check_statuses) / sizeof(*check_statuses); k++)
+			ats_prom_sample(b, "atscheck_check_status", held == (int)k, "command", cmd,
+					"check", name, "status", check_statuses[k], NULL);
 	}
+}
+
+/* selftest: one check per run, passed when its probes ended as the run expects (a run that must
+ * fail has failing probes, so they are not atscheck_probe_* series, and the protocol label alone
+ * could not tell the runs apart). */
+static json_t *selftest_checks(const json_t *runs)
+{
+	json_t *a = json_array();
+	size_t i;
+	const json_t *x;
+	json_array_foreach(runs, i, x)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "name", ats_json_str(x, "name"), "status",
+						   json_is_true(json_object_get(x, "as_expected")) ? "pass"
+												   : "fail"));
+	return a;
 }
 
 char *ats_report_prometheus(const json_t *r)
@@ -244,5 +269,10 @@ char *ats_report_prometheus(const json_t *r)
 		probe_metrics(b, a);
 	if ((a = json_object_get(r, "checks")) && json_array_size(a))
 		check_metrics(b, cmd, a);
+	if ((a = json_object_get(r, "runs")) && json_array_size(a)) {
+		json_t *runs = selftest_checks(a);
+		check_metrics(b, cmd, runs);
+		json_decref(runs);
+	}
 	return ats_buf_take(&p.b);
 }
