@@ -122,6 +122,21 @@ static void sdk_config(ats_store_list *l, const ats_store_opts *o)
 	json_decref(cfg);
 }
 
+/* libcurl's compiled-in CA file and path. The build reads them once from the libcurl it links
+ * against (CMakeLists.txt), so an audit need not load libcurl (~5 ms, ~5 MB) just to ask; a build
+ * that could not read them asks libcurl here. */
+static void libcurl_ca(const char **cainfo, const char **capath)
+{
+#if defined(ATS_CURL_CAINFO) && defined(ATS_CURL_CAPATH)
+	*cainfo = ATS_CURL_CAINFO;
+	*capath = ATS_CURL_CAPATH;
+#else
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	*cainfo = cv->cainfo;
+	*capath = cv->capath;
+#endif
+}
+
 int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *err)
 {
 	ats_store_list *l = calloc(1, sizeof(*l));
@@ -151,7 +166,8 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 	if (!named) {
 		const char *env_file = o->use_env ? getenv(X509_get_default_cert_file_env()) : NULL;
 		const char *env_dir = o->use_env ? getenv(X509_get_default_cert_dir_env()) : NULL;
-		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		const char *cainfo = NULL, *capath = NULL;
+		libcurl_ca(&cainfo, &capath);
 		if (env_file && !*env_file)
 			env_file = NULL;
 		if (env_dir && !*env_dir)
@@ -165,10 +181,10 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 			discover(l, o->root, ATS_STORE_CAPATH, d,
 				 env_dir ? "openssl-env-SSL_CERT_DIR" : "openssl-default-dir");
 		free(dirs);
-		if (cv->cainfo)
-			discover(l, o->root, ATS_STORE_BUNDLE, cv->cainfo, "libcurl-cainfo");
-		if (cv->capath)
-			discover(l, o->root, ATS_STORE_CAPATH, cv->capath, "libcurl-capath");
+		if (cainfo && *cainfo)
+			discover(l, o->root, ATS_STORE_BUNDLE, cainfo, "libcurl-cainfo");
+		if (capath && *capath)
+			discover(l, o->root, ATS_STORE_CAPATH, capath, "libcurl-capath");
 
 		char host[PATH_MAX];
 		struct stat st;
