@@ -28,6 +28,13 @@ json_t *ats_report_problem(json_t *problems, ats_verdict sev, const char *store,
 	return p;
 }
 
+void ats_report_close(json_t *report, ats_verdict v, json_t *problems)
+{
+	json_object_set_new(report, "verdict", json_string(ats_verdict_name(v)));
+	json_object_set_new(report, "exit_code", json_integer(v));
+	json_object_set_new(report, "problems", problems);
+}
+
 void ats_report_problem_cause(json_t *problems, const char *cause, ats_verdict sev,
 			      const char *store, const char *ca, const char *message, const char *fix)
 {

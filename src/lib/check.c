@@ -1,4 +1,5 @@
 #include "check.h"
+#include "audit.h"
 #include "report.h"
 
 #include "util.h"
@@ -80,9 +81,7 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 		json_object_set_new(r, "probe", json_null());
 		json_object_set_new(r, "probe_skipped", json_string(o->no_probe));
 	}
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(v)));
-	json_object_set_new(r, "exit_code", json_integer(v));
-	json_object_set_new(r, "problems", problems);
+	ats_report_close(r, v, problems);
 	problems = NULL;
 	*report = r;
 	r = NULL;

@@ -322,9 +322,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 			overall = ats_verdict_worst(overall, ATS_VERDICT_UNKNOWN);
 		}
 	}
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(overall)));
-	json_object_set_new(r, "exit_code", json_integer(overall));
-	json_object_set_new(r, "problems", problems);
+	ats_report_close(r, overall, problems);
 	problems = NULL;
 	*report = r;
 	r = NULL;

@@ -192,9 +192,7 @@ int ats_chain_run(const ats_chain_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "security_level", json_integer(level));
 	json_object_set_new(r, "stores", stores);
 	stores = NULL;
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(overall)));
-	json_object_set_new(r, "exit_code", json_integer(overall));
-	json_object_set_new(r, "problems", problems);
+	ats_report_close(r, overall, problems);
 	problems = NULL;
 	*report = r;
 	r = NULL;

@@ -162,9 +162,7 @@ int ats_selftest_run(const ats_selftest_opts *o, json_t **report, ats_err *err)
 	roots = NULL;
 	json_object_set_new(r, "runs", jr);
 	jr = NULL;
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(overall)));
-	json_object_set_new(r, "exit_code", json_integer(overall));
-	json_object_set_new(r, "problems", problems);
+	ats_report_close(r, overall, problems);
 	problems = NULL;
 	*report = r;
 	r = NULL;
