@@ -2,8 +2,8 @@
 #ifndef ATS_CLI_H
 #define ATS_CLI_H
 
-#include "../lib/ats.h"
-#include "../lib/report.h"
+#include "base/ats.h"
+#include "report/report.h"
 
 #include <getopt.h>
 #include <jansson.h>

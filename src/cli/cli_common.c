@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/util.h"
+#include "base/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

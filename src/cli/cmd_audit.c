@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/audit.h"
+#include "audit/audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

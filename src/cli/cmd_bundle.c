@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/bundle.h"
+#include "store/bundle.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/probe.h"
+#include "probe/probe.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #include "cmd_probe.h"
 
-#include "../lib/check.h"
+#include "check/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/dak.h"
+#include "dha/dak.h"
 
 #include <stdio.h>
 #include <string.h>

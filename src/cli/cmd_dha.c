@@ -1,8 +1,8 @@
 #include "cli.h"
 
-#include "../lib/barcode.h"
-#include "../lib/dha.h"
-#include "../lib/provision.h"
+#include "dha/barcode.h"
+#include "dha/dha.h"
+#include "dha/provision.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/install.h"
+#include "install/install.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-#include "../lib/probe.h"
+#include "probe/probe.h"
 
 enum {
 	PROBE_OPT_ENDPOINT = CLI_OPT_FIRST_OWN + 50,

@@ -3,8 +3,8 @@
  * once and renders its JSON as a Prometheus textfile; the Nagios wrapper renders it for Nagios). */
 #include "cli.h"
 
-#include "../lib/report_merge.h"
-#include "../lib/util.h"
+#include "report/report_merge.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/selftest.h"
+#include "serve/selftest.h"
 
 #include <errno.h>
 #include <stdio.h>

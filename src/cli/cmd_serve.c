@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "../lib/serve.h"
+#include "serve/serve.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -105,7 +105,7 @@ int cmd_serve(int argc, char **argv)
 	ats_serve *s = NULL;
 	ats_err err = {0};
 	int rc = ATS_VERDICT_UNKNOWN, opt, modes = 0;
-	long v;
+	long v = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

@@ -2,7 +2,7 @@
  * valid device certificate? */
 #include "cli.h"
 
-#include "../lib/curl_lazy.h"
+#include "base/curl_lazy.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>

@@ -1,9 +1,9 @@
 /* Build-time tool: reads cabundle/manifest.txt and the PEMs beside it, checks each PEM against
  * its pins (certificate SHA-256, SubjectPublicKeyInfo SHA-256, notAfter) and writes the C source
  * that embeds them. Any mismatch fails the build. */
-#include "../lib/der.h"
-#include "../lib/pem.h"
-#include "../lib/util.h"
+#include "base/der.h"
+#include "base/pem.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(out, "/* Generated from cabundle/ by embed_cabundle: do not edit. */\n"
-		     "#include \"catalog.h\"\n\nconst ats_ca ats_catalog_embedded[ATS_CA_COUNT] = {\n");
+		     "#include \"store/catalog.h\"\n\nconst ats_ca ats_catalog_embedded[ATS_CA_COUNT] = {\n");
 	while (fgets(line, sizeof(line), m)) {
 		char *f[8], *save = NULL;
 		int n = 0;

@@ -1,7 +1,7 @@
 /* libFuzzer target: the trust store reader (PEM / DER / PKCS#7 scanning, the DER field reader,
  * and the subject parsing the audit does for candidate certificates). */
-#include "der.h"
-#include "pem.h"
+#include "base/der.h"
+#include "base/pem.h"
 
 #include <openssl/x509.h>
 #include <stdint.h>

@@ -15,7 +15,7 @@ complete_words() { # words... (the last is being completed)
 check "completion loads in bash and registers atscheck" bash --norc --noprofile -c "source '$COMP' && complete -p atscheck"
 check "commands: 'au' -> audit" test "$(complete_words "$ATSCHECK" au)" = audit
 out=$(complete_words "$ATSCHECK" "")
-check "all commands of --help offered" bash -c "for c in audit bundle report; do echo '$out' | grep -qx \$c || exit 1; done"
+check "all commands of --help offered" bash -c "for c in audit bundle report; do grep -qx \$c <<<'$out' || exit 1; done"
 check "options of the command: audit --b -> --bundle" test "$(complete_words "$ATSCHECK" audit --b)" = --bundle
 check "report subcommands" test "$(complete_words "$ATSCHECK" report "" | tr '\n' ' ')" = "merge render "
 check "merge options: --baseline" test "$(complete_words "$ATSCHECK" report merge --bas)" = --baseline

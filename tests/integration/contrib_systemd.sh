@@ -62,7 +62,7 @@ torn=0 reads=0
 while kill -0 $writer 2>/dev/null; do
   if [ -e "$tf/atscheck.prom" ]; then
     reads=$((reads + 1))
-    tail -c 1 "$tf/atscheck.prom" | od -c | grep -q '\\n' || torn=$((torn + 1))
+    [ "$(tail -c 1 "$tf/atscheck.prom" | od -An -tx1 | tr -d ' ')" = 0a ] || torn=$((torn + 1))
   fi
 done
 wait $writer

@@ -3,7 +3,7 @@
 # OpenSSL and libcurl (Raspberry Pi OS 32-bit) keep a 32-bit one: a time_t handed to them across
 # that boundary is garbage there, silently. So src/ must not call the functions that take or
 # return one. Use ASN1_TIME_to_tm + timegm, ASN1_TIME_set_string_X509, ASN1_TIME_compare /
-# ASN1_TIME_diff instead, or the bridges in src/lib/time_abi.h (the one file allowed to make these
+# ASN1_TIME_diff instead, or the bridges in src/lib/base/time_abi.h (the one file allowed to make these
 # calls: it is compiled with the platform's own time_t).
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
 
@@ -22,7 +22,7 @@ printf ' * ASN1_TIME_set() takes the library time_t\n' > "$T/comment.c"
 check "the scan finds a planted ASN1_TIME_set call" test -n "$(scan "$T/planted.c")"
 check "the scan ignores a comment naming it" test -z "$(scan "$T/comment.c")"
 
-found=$(scan "$ATS_SOURCE_DIR/src" | grep -v '^[^:]*/src/lib/time_abi\.c:')
+found=$(scan "$ATS_SOURCE_DIR/src" | grep -v '^[^:]*/src/lib/base/time_abi\.c:')
 if [ -z "$found" ]; then pass "src/ hands no time_t to OpenSSL or libcurl"; else
   fail "src/ hands a time_t to OpenSSL or libcurl (32-bit on Debian 12 armhf):"
   printf '%s\n' "$found" | sed 's/^/    /'

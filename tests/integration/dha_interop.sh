@@ -17,7 +17,7 @@ expect_exit 0 "dak csr makes the DAK key and CSR" "$ATSCHECK" dak csr --config d
 check "DAK key is 0600" test "$(stat -c %a dakdir/dak_private_key.pem)" = 600
 check "openssl req -verify accepts our DAK CSR" openssl req -in dakdir/dak.csr -verify -noout
 check "DAK CSR subject from dak.conf" \
-  bash -c "openssl req -in dakdir/dak.csr -noout -subject | grep -q 'CN = Example Speaker DAK'"
+  bash -c "grep -q 'CN = Example Speaker DAK' <<<\"\$(openssl req -in dakdir/dak.csr -noout -subject)\""
 check "openssl reads our DAK key" openssl pkey -in dakdir/dak_private_key.pem -noout
 sum_before=$(sha256sum dakdir/dak_private_key.pem)
 expect_exit 3 "dak csr again: an existing key is never replaced" "$ATSCHECK" dak csr --config dak.conf --out dakdir
@@ -84,7 +84,7 @@ check "control-log key byte-identical to the openssl pipeline's" cmp pipeline-ke
 check "private key matches the certificate (openssl)" \
   cmp <(openssl pkey -in "$d/private_key.pem" -pubout) <(openssl x509 -in "$d/device-certificate.pem" -noout -pubkey)
 check "1825 days, sha256, the DAK as issuer" bash -c "
-  openssl x509 -in '$d/device-certificate.pem' -noout -text | grep -q 'ecdsa-with-SHA256' &&
+  grep -q 'ecdsa-with-SHA256' <<<\"\$(openssl x509 -in '$d/device-certificate.pem' -noout -text)\" &&
   test \$(( \$(date -d \"\$(openssl x509 -in '$d/device-certificate.pem' -noout -enddate | cut -d= -f2)\" +%s) -
             \$(date -d \"\$(openssl x509 -in '$d/device-certificate.pem' -noout -startdate | cut -d= -f2)\" +%s) )) -eq $((1825 * 86400))"
 # The certificate atscheck signed is the one openssl x509 -req signs for its CSR and serial

@@ -16,7 +16,7 @@ screen() {
   tm kill-session -t "$name" 2>/dev/null
   tm new-session -d -s "$name" -x 160 -y 50 "env -u NO_COLOR TERM=xterm-256color bash --norc --noprofile -c '$cmd; echo __DONE__; sleep 30'"
   for _ in $(seq 1 100); do
-    tm capture-pane -p -t "$name" | grep -q __DONE__ && break
+    grep -q __DONE__ <<<"$(tm capture-pane -p -t "$name")" && break
     sleep 0.1
   done
   tm capture-pane -p -e -t "$name" > "$T/$name.screen"

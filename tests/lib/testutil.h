@@ -3,9 +3,9 @@
 #ifndef ATS_TESTUTIL_H
 #define ATS_TESTUTIL_H
 
-#include "catalog.h"
-#include "pki.h"
-#include "util.h"
+#include "store/catalog.h"
+#include "base/pki.h"
+#include "base/util.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>

@@ -15,9 +15,9 @@
  *                         server-cert.pem (leaf), server-chain.pem (the rest), server.key
  *   trust CERT...         trust.pem, the client's store
  * Every scenario also gets lab.pem (the lab's six roots) when it uses the preset. */
-#include "pki.h"
-#include "selftest.h"
-#include "util.h"
+#include "base/pki.h"
+#include "serve/selftest.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <libgen.h>

@@ -1,5 +1,5 @@
 /* The audit's statuses, each made real with certificates the test builds itself. */
-#include "audit.h"
+#include "audit/audit.h"
 #include "testutil.h"
 
 static json_t *audit_files(const char **bundles, const char **capaths, time_t at, int warn)

@@ -1,8 +1,8 @@
 /* The DER reader of device certificates and keys on every truncation and on flipped bytes:
  * never reads outside its input (run under ASan), never takes a broken input for a good one. */
-#include "barcode.h"
-#include "dha_der.h"
-#include "pem.h"
+#include "dha/barcode.h"
+#include "dha/dha_der.h"
+#include "base/pem.h"
 #include "testutil.h"
 
 static unsigned char *device_der(size_t *n)

@@ -1,10 +1,10 @@
 /* The fixed templates of dha_tmpl.c and provision_make.c, proven byte for byte against what
  * OpenSSL itself encodes for the same key, serial and dates: the TBS certificate, the CSR info,
  * the PKCS#8 private key PEM, the SubjectPublicKeyInfo and the base64 control-log key. */
-#include "dha_conf.h"
-#include "dha_tmpl.h"
-#include "pem.h"
-#include "provision_make.h"
+#include "dha/dha_conf.h"
+#include "dha/dha_tmpl.h"
+#include "base/pem.h"
+#include "dha/provision_make.h"
 #include "testutil.h"
 
 #include <openssl/bio.h>

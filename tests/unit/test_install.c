@@ -1,8 +1,8 @@
 /* ats_install_run on small image trees made here: Debian (atscheck doing the tool's part),
  * Fedora, Alpine, a plain bundle, an unknown platform. Debian's real update-ca-certificates is
  * exercised by the integration tests. */
-#include "install.h"
-#include "pem.h"
+#include "install/install.h"
+#include "base/pem.h"
 #include "testutil.h"
 
 #include <errno.h>

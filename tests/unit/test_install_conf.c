@@ -1,5 +1,5 @@
 /* ca-certificates.conf read and edited the way update-ca-certificates reads it. */
-#include "install_conf.h"
+#include "install/install_conf.h"
 #include "testutil.h"
 
 static char *edit(const char *text, const char *const *rels, size_t n, json_t **edits)

@@ -1,5 +1,5 @@
 /* The store file reader: every container format, and every way a file can be broken. */
-#include "pem.h"
+#include "base/pem.h"
 #include "testutil.h"
 
 typedef struct seen {

@@ -1,8 +1,8 @@
 /* The probe's verification capture, its diagnosis, the offline chain check and the lab PKI.
  * (The probes over the network are in tests/integration/probe_*.sh.) */
-#include "diagnose.h"
-#include "probe_int.h"
-#include "selftest.h"
+#include "probe/diagnose.h"
+#include "probe/probe_int.h"
+#include "serve/selftest.h"
 #include "testutil.h"
 
 #include <curl/curl.h>

@@ -1,9 +1,9 @@
 /* Renderers and the fleet merge's pieces: the in-place JSON reader against jansson on valid and
  * broken input, Prometheus label escaping, JUnit escaping and case making from the common
  * shape, format words, and the merge over files written here. */
-#include "report.h"
-#include "report_merge.h"
-#include "report_merge_json.h"
+#include "report/report.h"
+#include "report/report_merge.h"
+#include "report/report_merge_json.h"
 #include "testutil.h"
 
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* Paths inside an image stay inside it. */
-#include "rootfs.h"
+#include "base/rootfs.h"
 #include "testutil.h"
 
 Test(rootfs, absolute_links_resolve_inside_the_root)

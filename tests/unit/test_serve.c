@@ -1,7 +1,7 @@
 /* The look-alike endpoint's library API: start on port 0, answer libcurl over HTTP/2 and
  * HTTP/1.1 in-process, stop from another thread; the identity loaded from files and objects;
  * bad inputs named; garbage, silence and resets cost only their own connection. */
-#include "serve.h"
+#include "serve/serve.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>

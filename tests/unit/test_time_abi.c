@@ -1,6 +1,6 @@
 /* The time bridges agree with OpenSSL's own conversions. */
 #include "testutil.h"
-#include "time_abi.h"
+#include "base/time_abi.h"
 
 Test(time_abi, asn1_time_set_round_trips_across_2038_and_2050)
 {

@@ -1,0 +1,232 @@
+#include "base/pem.h"
+
+#include "base/der.h"
+
+#include <openssl/evp.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void problem(const ats_cert_sink *s, int line, int index, const char *fmt, const char *arg)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), fmt, arg);
+	ats_cert_pos pos = {line, index};
+	if (s->problem)
+		s->problem(s->ctx, pos, msg);
+}
+
+/* A certificate's DER: checks the skeleton; TRUSTED CERTIFICATE carries trust settings after it. */
+static int emit_cert(const ats_cert_sink *s, const unsigned char *der, size_t len, int line,
+		     int index, int trusted)
+{
+	ats_der_cert c;
+	if (ats_der_cert_read(der, len, &c) != 0) {
+		problem(s, line, index, "%s", "not a valid certificate (DER structure is broken)");
+		return 0;
+	}
+	if (c.cert.n != len && !trusted) {
+		problem(s, line, index, "%s", "certificate followed by unexpected bytes");
+		return 0;
+	}
+	ats_cert_pos pos = {line, index};
+	if (s->cert)
+		s->cert(s->ctx, der, c.cert.n, pos);
+	return 1;
+}
+
+static int scan_pkcs7(const unsigned char *der, size_t len, const ats_cert_sink *s, int line,
+		      int *index)
+{
+	const unsigned char *p = der;
+	int found = 0;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+	STACK_OF(X509) *certs = NULL;
+
+	if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign)
+		certs = p7->d.sign->cert;
+	if (!certs) {
+		problem(s, line, ++*index, "%s", "not a readable PKCS#7 certificate bundle");
+		PKCS7_free(p7);
+		return 0;
+	}
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		unsigned char *d = NULL;
+		int n = i2d_X509(sk_X509_value(certs, i), &d);
+		if (n > 0)
+			found += emit_cert(s, d, (size_t)n, line, ++*index, 0);
+		OPENSSL_free(d);
+	}
+	PKCS7_free(p7);
+	return found;
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	return nl ? nl : end;
+}
+
+/* Length of a line without trailing whitespace (CR included). */
+static size_t trimmed(const char *p, const char *e)
+{
+	while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return (size_t)(e - p);
+}
+
+static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
+{
+	const char *p = text, *end = text + len;
+	int lineno = 0, index = 0, found = 0;
+	unsigned char *buf = malloc(len / 4 * 3 + 64);
+	if (!buf)
+		return 0;
+
+	while (p < end) {
+		const char *e = line_end(p, end);
+		size_t n = trimmed(p, e);
+		lineno++;
+		if (n > 16 && strncmp(p, "-----BEGIN ", 11) == 0 && strncmp(p + n - 5, "-----", 5) == 0) {
+			char label[64];
+			size_t ll = n - 16;
+			int begin = lineno, ok = 1, ended = 0;
+			size_t out = 0;
+			EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+
+			if (ll >= sizeof(label))
+				ll = sizeof(label) - 1;
+			memcpy(label, p + 11, ll);
+			label[ll] = '\0';
+			EVP_DecodeInit(ctx);
+			p = e < end ? e + 1 : end;
+			while (p < end) {
+				e = line_end(p, end);
+				n = trimmed(p, e);
+				lineno++;
+				if (n >= 9 && strncmp(p, "-----END ", 9) == 0) {
+					ended = 1;
+					p = e < end ? e + 1 : end;
+					break;
+				}
+				if (n >= 11 && strncmp(p, "-----BEGIN ", 11) == 0)
+					break; /* next block starts: this one is truncated */
+				if (n && !memchr(p, ':', n) && ok) {
+					int w = 0;
+					if (EVP_DecodeUpdate(ctx, buf + out, &w, (const unsigned char *)p, (int)n) < 0)
+						ok = 0;
+					else
+						out += (size_t)w;
+				}
+				p = e < end ? e + 1 : end;
+			}
+			if (ok) {
+				int w = 0;
+				if (EVP_DecodeFinal(ctx, buf + out, &w) < 0)
+					ok = 0;
+				out += (size_t)w;
+			}
+			EVP_ENCODE_CTX_free(ctx);
+			if (!ended)
+				problem(s, begin, ++index, "truncated %s block (no END line)", label);
+			else if (!ok || out == 0)
+				problem(s, begin, ++index, "%s block is not valid base64", label);
+			else if (strcmp(label, "CERTIFICATE") == 0 || strcmp(label, "X509 CERTIFICATE") == 0)
+				found += emit_cert(s, buf, out, begin, ++index, 0);
+			else if (strcmp(label, "TRUSTED CERTIFICATE") == 0)
+				found += emit_cert(s, buf, out, begin, ++index, 1);
+			else if (strcmp(label, "PKCS7") == 0 || strcmp(label, "CERTIFICATES") == 0)
+				found += scan_pkcs7(buf, out, s, begin, &index);
+			else
+				problem(s, begin, ++index, "%s block is not a certificate: skipped", label);
+			continue;
+		}
+		p = e < end ? e + 1 : end;
+	}
+	free(buf);
+	return found;
+}
+
+int ats_certs_scan(const unsigned char *data, size_t len, const ats_cert_sink *s)
+{
+	int index = 0, found = 0;
+
+	if (len == 0) {
+		problem(s, 0, 0, "%s", "empty file: no certificates");
+		return 0;
+	}
+	/* A text file with a PEM marker anywhere is PEM; anything else must be DER. */
+	if (memmem(data, len, "-----BEGIN ", 11)) {
+		found = scan_pem((const char *)data, len, s);
+		if (found == 0 && s->problem == NULL)
+			return 0;
+		return found;
+	}
+	if (data[0] != 0x30) {
+		problem(s, 0, 0, "%s", "no PEM block, and not DER or PKCS#7 either");
+		return 0;
+	}
+	/* DER: one or more certificates back to back, or one PKCS#7 structure. */
+	const unsigned char *p = data, *end = data + len;
+	ats_der_cert c;
+	if (ats_der_cert_read(p, len, &c) != 0)
+		return scan_pkcs7(data, len, s, 0, &index);
+	while (p < end) {
+		if (ats_der_cert_read(p, (size_t)(end - p), &c) != 0) {
+			problem(s, 0, ++index, "%s", "truncated or broken DER certificate");
+			break;
+		}
+		found += emit_cert(s, p, c.cert.n, 0, ++index, 0);
+		p += c.cert.n;
+	}
+	return found;
+}
+
+struct first {
+	unsigned char *der;
+	size_t len;
+};
+
+static void keep_first(void *ctx, const unsigned char *der, size_t len, ats_cert_pos pos)
+{
+	struct first *f = ctx;
+	(void)pos;
+	if (f->der)
+		return;
+	f->der = malloc(len);
+	if (f->der) {
+		memcpy(f->der, der, len);
+		f->len = len;
+	}
+}
+
+int ats_pem_decode_first(const char *pem, size_t len, unsigned char **der, size_t *derlen)
+{
+	struct first f = {NULL, 0};
+	ats_cert_sink s = {&f, keep_first, NULL};
+	scan_pem(pem, len, &s);
+	*der = f.der;
+	*derlen = f.len;
+	return f.der ? 0 : -1;
+}
+
+size_t ats_pem_encoded_len(size_t derlen, const char *label)
+{
+	size_t b64 = (derlen + 2) / 3 * 4;
+	return b64 + b64 / 64 + 2 + 2 * (strlen(label) + 16) + 2;
+}
+
+size_t ats_pem_encode(const unsigned char *der, size_t derlen, const char *label, char *out)
+{
+	char *o = out;
+	o += sprintf(o, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0; i < derlen; i += 48) {
+		size_t n = derlen - i < 48 ? derlen - i : 48;
+		o += EVP_EncodeBlock((unsigned char *)o, der + i, (int)n);
+		*o++ = '\n';
+	}
+	o += sprintf(o, "-----END %s-----\n", label);
+	return (size_t)(o - out);
+}

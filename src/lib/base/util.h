@@ -1,0 +1,41 @@
+/* Small helpers every module needs: bounded file reads, atomic writes, hex, SHA-256, time. */
+#ifndef ATS_UTIL_H
+#define ATS_UTIL_H
+
+#include "base/ats.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Largest input file atscheck reads whole: no trust store or certificate comes near it, and a
+ * 2 GB file is refused before any of it is read. */
+#define ATS_MAX_INPUT (64u * 1024u * 1024u)
+
+/* Reads a regular file whole (NUL-terminated for convenience; *len excludes the NUL). Refuses
+ * directories, devices, FIFOs and files over ATS_MAX_INPUT with a message naming `label`. */
+int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
+		  ats_err *err);
+
+/* Writes data to path through a temporary file in the same directory, fsync and rename, so a
+ * reader sees the old content or the new, never a part. mode applies to the new file. */
+int ats_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			  ats_err *err);
+/* fsyncs the directory holding path (after a rename, so the rename is durable). */
+void ats_dir_sync(const char *path);
+
+void ats_hex(const unsigned char *in, size_t n, char *out, bool upper); /* out: 2n+1 */
+int ats_unhex(const char *in, unsigned char *out, size_t n);          /* 0 when exactly n bytes */
+void ats_sha256(const void *data, size_t n, unsigned char out[32]);
+
+/* Parses "now", "2035-01-01", "2035-01-01T12:00:00Z", "2035-01-01 12:00:00" or "@<epoch>" as UTC. */
+int ats_time_parse(const char *s, time_t now, time_t *out, ats_err *err);
+/* ISO 8601 UTC, "2038-01-17T00:00:00Z"; buf at least 21 bytes. */
+const char *ats_time_format(time_t t, char *buf, size_t n);
+/* ASN1_TIME to time_t; -1 on failure. */
+struct asn1_string_st;
+time_t ats_asn1_time_to_time(const struct asn1_string_st *t);
+
+/* Wipes a buffer in a way the compiler keeps. */
+void ats_wipe(void *p, size_t n);
+
+#endif

@@ -1,0 +1,276 @@
+/* `dha verify --dir`: every certificate.pem under a folder (a factory line's output tree), with
+ * the private_key.pem and dha-control-log-public-key.txt beside each, on all cores. */
+#include "dha/dha_int.h"
+
+#include "audit/audit.h"
+#include "dha/dha_par.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_LISTED_PROBLEMS 20
+
+typedef struct entry {
+	char *path;        /* a certificate.pem */
+	unsigned char sib; /* SIB_* beside it */
+} entry;
+
+typedef struct found {
+	entry *v;
+	size_t n, cap;
+} found;
+
+enum { SIB_KEY = 1, SIB_CLKEY = 2 };
+
+static int add_found(found *f, const char *dir, unsigned char sib)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		entry *v = realloc(f->v, cap * sizeof(entry));
+		if (!v)
+			return -1;
+		f->v = v;
+		f->cap = cap;
+	}
+	size_t n = strlen(dir) + sizeof("/certificate.pem");
+	if (!(f->v[f->n].path = malloc(n)))
+		return -1;
+	snprintf(f->v[f->n].path, n, "%s/certificate.pem", dir);
+	f->v[f->n++].sib = sib;
+	return 0;
+}
+
+/* Walks dir by readdir's d_type (a stat per entry would cost more than the walk): symlinks are
+ * not followed, and .tmp-* folders (devices being made) are not results yet. */
+static int walk(const char *dir, int depth, found *f)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned char sib = 0;
+	int has_cert = 0, rc = 0;
+	if (!d)
+		return depth == 0 ? -1 : 0;
+	while ((e = readdir(d)) && rc == 0) {
+		const char *n = e->d_name;
+		unsigned char t = e->d_type;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (t == DT_UNKNOWN) {
+			struct stat st;
+			t = fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_UNKNOWN
+			    : S_ISDIR(st.st_mode)				    ? DT_DIR
+			    : S_ISREG(st.st_mode)				    ? DT_REG
+										    : DT_UNKNOWN;
+		}
+		if (t == DT_DIR && strncmp(n, ".tmp-", 5) != 0 && depth < 32) {
+			size_t len = strlen(dir) + strlen(n) + 2;
+			char *sub = malloc(len);
+			if (!sub) {
+				rc = -1;
+				break;
+			}
+			snprintf(sub, len, "%s/%s", dir, n);
+			rc = walk(sub, depth + 1, f) < 0 ? -1 : 0;
+			free(sub);
+		} else if (t == DT_REG) {
+			if (strcmp(n, "certificate.pem") == 0)
+				has_cert = 1;
+			else if (strcmp(n, "private_key.pem") == 0)
+				sib |= SIB_KEY;
+			else if (strcmp(n, "dha-control-log-public-key.txt") == 0)
+				sib |= SIB_CLKEY;
+		}
+	}
+	closedir(d);
+	if (rc == 0 && has_cert && add_found(f, dir, sib) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
+}
+
+typedef struct dir_run {
+	dha_batch *b;
+	found f;
+	json_t **results;
+	ats_verdict *verdicts;
+	atomic_size_t next, done;
+} dir_run;
+
+/* path's sibling name, when the walk saw it. */
+static char *sibling(const char *path, const char *name, bool present)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+	char *s = present ? malloc(dl + strlen(name) + 1) : NULL;
+	if (!s)
+		return NULL;
+	memcpy(s, path, dl);
+	strcpy(s + dl, name);
+	return s;
+}
+
+static void *dir_worker(void *arg)
+{
+	dir_run *r = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&r->next, 1)) < r->f.n) {
+		const char *path = r->f.v[i].path;
+		char *key = sibling(path, "private_key.pem", r->f.v[i].sib & SIB_KEY);
+		char *cl = sibling(path, "dha-control-log-public-key.txt", r->f.v[i].sib & SIB_CLKEY);
+		r->results[i] = dha_verify_one(r->b, path, key, cl, false, &r->verdicts[i]);
+		free(key);
+		free(cl);
+		atomic_fetch_add(&r->done, 1);
+	}
+	return NULL;
+}
+
+/* Serials used twice under one DAK are a fault of the batch, not of either device. */
+static size_t duplicate_serials(const json_t *devices, json_t *problems)
+{
+	size_t n = json_array_size(devices), dups = 0;
+	const char **s = calloc(n + 1, sizeof(char *));
+	if (!s)
+		return 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = json_string_value(json_object_get(json_array_get(devices, i), "serial"));
+		if (v)
+			s[k++] = v;
+	}
+	qsort(s, k, sizeof(char *), cmp_str);
+	for (size_t i = 1; i < k; i++)
+		if (strcmp(s[i], s[i - 1]) == 0 && (i < 2 || strcmp(s[i], s[i - 2]) != 0)) {
+			char msg[200];
+			snprintf(msg, sizeof(msg), "serial %s is used by more than one device certificate", s[i]);
+			ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL, msg,
+					   "two signing runs shared a serial file (-CAcreateserial): "
+					   "re-provision one of the devices");
+			dups++;
+		}
+	free(s);
+	return dups;
+}
+
+static json_t *dir_report(dir_run *r, const char *dir, time_t at)
+{
+	size_t count[4] = {0}, listed = 0, bad = 0;
+	json_t *devices = json_array(), *problems = json_array();
+	ats_verdict worst = ATS_VERDICT_OK;
+	char when[32];
+
+	for (size_t i = 0; i < r->f.n; i++) {
+		ats_verdict v = r->verdicts[i];
+		count[v]++;
+		/* A device whose files cannot be read is a failed device, not a tool that could not run. */
+		worst = ats_verdict_worst(worst, v == ATS_VERDICT_UNKNOWN ? ATS_VERDICT_CRITICAL : v);
+		if (v != ATS_VERDICT_OK) {
+			bad++;
+			if (listed < MAX_LISTED_PROBLEMS) {
+				json_t *res = r->results[i], *ck = json_array_get(json_object_get(res, "checks"), 0);
+				const char *e = json_string_value(json_object_get(res, "error"));
+				char msg[1200];
+				if (e)
+					snprintf(msg, sizeof(msg), "%s", e);
+				else
+					snprintf(msg, sizeof(msg), "%s: %s: %s", r->f.v[i].path,
+						 json_string_value(json_object_get(ck, "name")),
+						 json_string_value(json_object_get(ck, "message")));
+				ats_report_problem(problems, v == ATS_VERDICT_WARNING ? ATS_VERDICT_WARNING
+										      : ATS_VERDICT_CRITICAL,
+						   NULL, NULL, msg, json_string_value(json_object_get(ck, "fix")));
+				listed++;
+			}
+		}
+		json_array_append_new(devices, r->results[i]);
+		r->results[i] = NULL;
+	}
+	if (bad > listed) {
+		char msg[120];
+		snprintf(msg, sizeof(msg), "and %zu more devices with problems (see devices[])", bad - listed);
+		ats_report_problem(problems, worst, NULL, NULL, msg, NULL);
+	}
+	if (duplicate_serials(devices, problems))
+		worst = ATS_VERDICT_CRITICAL;
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "command",
+			 "dha verify", "verdict", ats_verdict_name(worst), "exit_code", (int)worst,
+			 "at", ats_time_format(at, when, sizeof(when)), "dir", dir, "problems", problems,
+			 "summary", "devices", (json_int_t)r->f.n, "ok", (json_int_t)count[0], "warning",
+			 (json_int_t)count[1], "critical", (json_int_t)count[2], "unreadable",
+			 (json_int_t)count[3], "devices", devices);
+}
+
+int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **report,
+		       ats_err *err)
+{
+	dir_run r;
+	dha_batch b;
+	struct stat st;
+	int rc;
+
+	*report = NULL;
+	memset(&r, 0, sizeof(r));
+	if (stat(dir, &st) != 0)
+		return ats_err_set(err, ATS_EIO, "%s: cannot open: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (--dir takes a folder)", dir);
+	if ((rc = dha_batch_init(&b, o, err)) != 0)
+		goto out;
+	if (walk(dir, 0, &r.f) != 0) {
+		rc = ats_err_set(err, ATS_EIO, "%s: cannot read it: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (r.f.n == 0) {
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: no certificate.pem under it", dir);
+		goto out;
+	}
+	qsort(r.f.v, r.f.n, sizeof(entry), cmp_entry); /* stable reports */
+	r.b = &b;
+	r.results = calloc(r.f.n, sizeof(json_t *));
+	r.verdicts = calloc(r.f.n, sizeof(ats_verdict));
+	if (!r.results || !r.verdicts) {
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		goto out;
+	}
+	ats_par_progress pr = {o->progress, o->progress_ctx, &r.done, r.f.n};
+	if (ats_par_run(o->jobs, dir_worker, &r, &pr) != 0) {
+		rc = ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
+		goto out;
+	}
+	for (size_t i = 0; i < r.f.n; i++)
+		if (!r.results[i]) {
+			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			goto out;
+		}
+	*report = dir_report(&r, dir, o->at); /* takes the results */
+	if (!*report)
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+out:
+	for (size_t i = 0; i < r.f.n; i++) {
+		if (r.results)
+			json_decref(r.results[i]);
+		free(r.f.v[i].path);
+	}
+	free(r.f.v);
+	free(r.results);
+	free(r.verdicts);
+	dha_batch_free(&b);
+	return rc;
+}

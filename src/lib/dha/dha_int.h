@@ -1,0 +1,47 @@
+/* Shared by dha_verify.c (one device) and dha_dir.c (a folder of them). Not public. */
+#ifndef ATS_DHA_INT_H
+#define ATS_DHA_INT_H
+
+#include "dha/dha.h"
+#include "dha/dha_conf.h"
+#include "dha/dha_der.h"
+#include "dha/dha_tmpl.h"
+
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+/* A DAK certificate, parsed once per batch however many devices it signed. */
+typedef struct dha_dak {
+	unsigned char sha[32];
+	unsigned char *der;
+	size_t len;
+	X509 *x;
+	ats_der_span subject; /* within der */
+	bool ca, ku_present, ku_sign;
+	time_t nb, na;
+	ats_dha_tmpl *tmpl;   /* what device.conf makes under this DAK (with --config) */
+	char tmpl_err[512];
+	int anchor;           /* -1: no anchors given; 0: does not chain; 1: chains */
+	char anchor_msg[256];
+	struct dha_dak *next;
+} dha_dak;
+
+typedef struct dha_batch {
+	const ats_dha_verify_opts *o;
+	ats_dha_conf *conf;
+	X509_STORE *store;
+	pthread_mutex_t mu;
+	dha_dak *daks;
+} dha_batch;
+
+int dha_batch_init(dha_batch *b, const ats_dha_verify_opts *o, ats_err *err);
+void dha_batch_free(dha_batch *b);
+
+/* Checks one certificate.pem. key and clkey may be NULL. full: every check and the certificate
+ * facts (a single file); otherwise only what did not pass (one of many). Sets *v. Returns NULL
+ * only when memory ran out. */
+json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const char *clkey,
+		       bool full, ats_verdict *v);
+
+#endif

@@ -1,0 +1,380 @@
+/* The batch: which devices, which of them are done, recovery of a killed run's folders, the
+ * worker threads, and the report. One device's folder is provision_dev.c's. */
+#include "dha/provision_int.h"
+
+#include "audit/audit.h"
+#include "dha/barcode.h"
+#include "dha/dha_par.h"
+#include "dha/dha_der.h"
+#include "base/pem.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void add_problem(prov_batch *b, ats_verdict sev, const char *msg, const char *fix)
+{
+	pthread_mutex_lock(&b->mu);
+	ats_report_problem(b->problems, sev, NULL, NULL, msg, fix);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* --ids FILE: one id a line; blank lines and '#' comments skipped; duplicates refused. */
+static int read_ids(prov_batch *b, ats_err *err)
+{
+	unsigned char *data = NULL;
+	size_t len = 0, cap = 0;
+	int rc = ats_file_read(b->o->ids_file, b->o->ids_file, &data, &len, err), line = 0;
+	char *save = NULL;
+	if (rc != 0)
+		return rc;
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		line++;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		size_t n = strlen(l);
+		while (n && (l[n - 1] == '\r' || l[n - 1] == ' ' || l[n - 1] == '\t'))
+			l[--n] = '\0';
+		if (n == 0 || l[0] == '#')
+			continue;
+		if (!ats_device_id_ok(l)) {
+			rc = ats_err_set(err, ATS_EUSAGE,
+					 "%s: line %d: '%.80s' is not a device id (1-64 of A-Z a-z 0-9 "
+					 ". _ -, not starting with . or -)",
+					 b->o->ids_file, line, l);
+			break;
+		}
+		if (b->nids == cap) {
+			cap = cap ? cap * 2 : 256;
+			char **v = realloc(b->ids, cap * sizeof(char *));
+			if (!v) {
+				rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+				break;
+			}
+			b->ids = v;
+		}
+		if (!(b->ids[b->nids] = strdup(l))) {
+			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			break;
+		}
+		b->nids++;
+	}
+	free(data);
+	if (rc == 0 && b->nids == 0)
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: no device ids in it", b->o->ids_file);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int check_unique(prov_batch *b, ats_err *err)
+{
+	char **s = malloc(b->nids * sizeof(char *));
+	int rc = 0;
+	if (!s)
+		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+	memcpy(s, b->ids, b->nids * sizeof(char *));
+	qsort(s, b->nids, sizeof(char *), cmp_str);
+	for (size_t i = 1; i < b->nids && rc == 0; i++)
+		if (strcmp(s[i - 1], s[i]) == 0)
+			rc = ats_err_set(err, ATS_EUSAGE, "%s: device id '%s' is listed twice",
+					 b->o->ids_file, s[i]);
+	free(s);
+	return rc;
+}
+
+/* The batch's id prefix: given, or made once per output folder (OUT/batch-id) so a run again,
+ * or a second run beside it, means the same devices. */
+static int batch_prefix(prov_batch *b, char *out, size_t cap, ats_err *err)
+{
+	unsigned char buf[64], rnd[4];
+	size_t n = 0;
+	char path[4200];
+	if (b->o->id_prefix) {
+		snprintf(out, cap, "%s", b->o->id_prefix);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/batch-id", b->o->out_dir);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (ats_read_at(b->outfd, "batch-id", buf, sizeof(buf) - 1, &n) == 0) {
+			buf[n] = '\0';
+			char *nl = strchr((char *)buf, '\n');
+			if (nl)
+				*nl = '\0';
+			if (!ats_device_id_ok((char *)buf) || strlen((char *)buf) > 40)
+				return ats_err_set(err, ATS_EPARSE, "%s: not a batch id", path);
+			snprintf(out, cap, "%s", (char *)buf);
+			return 0;
+		}
+		char hex[16];
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return ats_err_set(err, ATS_ECRYPTO, "no randomness");
+		ats_hex(rnd, sizeof(rnd), hex, true);
+		strcat(hex, "\n");
+		ats_err e2 = {0};
+		if (ats_file_write_new(path, hex, strlen(hex), 0644, &e2) != 0 && e2.code != ATS_EUSAGE) {
+			*err = e2;
+			return e2.code;
+		}
+	}
+	return ats_err_set(err, ATS_EIO, "%s: cannot read it back", path);
+}
+
+static int make_ids(prov_batch *b, ats_err *err)
+{
+	char prefix[64];
+	int rc;
+	if (b->o->ids_file)
+		return (rc = read_ids(b, err)) != 0 ? rc : check_unique(b, err);
+	if ((rc = batch_prefix(b, prefix, sizeof(prefix), err)) != 0)
+		return rc;
+	if (!(b->ids = calloc(b->o->count, sizeof(char *))))
+		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < b->o->count; i++) {
+		char id[ATS_DEVICE_ID_MAX + 1];
+		snprintf(id, sizeof(id), "%s-%06zu", prefix, i + 1);
+		if (!ats_device_id_ok(id))
+			return ats_err_set(err, ATS_EUSAGE, "--id-prefix '%s' makes bad device ids", prefix);
+		if (!(b->ids[i] = strdup(id)))
+			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		b->nids++;
+	}
+	return 0;
+}
+
+/* A folder without its log line: killed between rename and append. Logged from its files. */
+static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovered)
+{
+	static const char *files[] = {F_KEY, F_CSR, F_CERT, F_CHAIN, F_CLKEY};
+	unsigned char pem[8192], *der = NULL;
+	size_t n, der_len;
+	ats_dha_cert c;
+	ats_prov_record r;
+	ats_err err = {0};
+	char msg[1024], when[32];
+	int fd = openat(b->outfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), rc = 0;
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		atomic_fetch_add(&b->elsewhere, 1); /* its owner is committing it now */
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	ats_prov_log_lock(b->log);
+	if ((rc = ats_prov_log_refresh(b->log, &err)) != 0)
+		goto out;
+	if (ats_prov_log_has(b->log, id)) {
+		(*done)++;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct stat st;
+		if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			snprintf(msg, sizeof(msg),
+				 "%s/%s has no %s and no control-log line: atscheck did not finish it",
+				 b->o->out_dir, id, files[i]);
+			goto broken;
+		}
+	}
+	if (ats_read_at(fd, F_CERT, pem, sizeof(pem) - 1, &n) != 0 ||
+	    ats_pem_decode_first((char *)pem, n, &der, &der_len) != 0 ||
+	    ats_dha_cert_read(der, der_len, &c) != 0 || c.c.spki.n != ATS_P256_SPKI_LEN ||
+	    c.c.serial.n < 3) {
+		snprintf(msg, sizeof(msg), "%s/%s/%s cannot be read, and the device has no control-log line",
+			 b->o->out_dir, id, F_CERT);
+		goto broken;
+	}
+	unsigned char sha[32];
+	ats_sha256(der, der_len, sha);
+	ats_time_format(ats_der_time(c.c.not_before), when, sizeof(when));
+	size_t hl = c.c.serial.p[1] & 0x80 ? 2 + (c.c.serial.p[1] & 0x7f) : 2;
+	ats_prov_record_fill(&r, id, c.c.spki.p, c.c.serial.p + hl, c.c.serial.n - hl, sha, when);
+	if ((rc = ats_prov_log_append(b->log, &r, 1, &err)) == 0)
+		(*recovered)++;
+	goto out;
+broken:
+	atomic_fetch_add(&b->failed, 1);
+	add_problem(b, ATS_VERDICT_CRITICAL, msg,
+		    "inspect the folder (it may hold a private key that was never used), remove it, "
+		    "and run again");
+out:
+	ats_prov_log_unlock(b->log);
+	free(der);
+	close(fd);
+	if (rc != 0)
+		ats_prov_fail(b, rc, &err);
+	return rc;
+}
+
+static int open_out(prov_batch *b, ats_err *err)
+{
+	if (mkdir(b->o->out_dir, 0755) != 0 && errno != EEXIST)
+		return ats_err_set(err, ATS_EIO, "%s: cannot create the output folder: %s",
+				   b->o->out_dir, strerror(errno));
+	b->outfd = open(b->o->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->outfd < 0)
+		return ats_err_set(err, ATS_EIO, "%s: cannot open the output folder: %s",
+				   b->o->out_dir, strerror(errno));
+	return 0;
+}
+
+static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
+{
+	const ats_provision_opts *o = b->o;
+	int rc;
+	char msg[1024];
+	if ((rc = ats_dak_load_cert(o->dak_cert, &b->dak, err)) != 0 ||
+	    (rc = ats_dak_load_key(b->dak, o->dak_key, o->allow_open_dak_key, err)) != 0 ||
+	    (rc = ats_dha_conf_load(o->conf, conf, err)) != 0)
+		return rc;
+	if (b->dak->key_mode & 077) {
+		snprintf(msg, sizeof(msg),
+			 "%s: the DAK key is readable by group or others (mode %04o); used anyway "
+			 "because --allow-open-dak-key was given",
+			 o->dak_key, b->dak->key_mode);
+		add_problem(b, ATS_VERDICT_WARNING, msg, "chmod 600 the DAK key file");
+	}
+	time_t dak_end = ats_asn1_time_to_time(X509_get0_notAfter(b->dak->cert));
+	time_t dak_start = ats_asn1_time_to_time(X509_get0_notBefore(b->dak->cert));
+	if (dak_end < o->now || dak_start > o->now)
+		return ats_err_set(err, ATS_EUSAGE,
+				   "%s: the DAK certificate is not valid now; devices signed with it "
+				   "would be refused",
+				   o->dak_cert);
+	if (dak_end < o->now + (time_t)o->days * 86400) {
+		snprintf(msg, sizeof(msg),
+			 "the DAK certificate ends before the device certificates it signs (%d days)",
+			 o->days);
+		add_problem(b, ATS_VERDICT_WARNING, msg,
+			    "ask for a DAK certificate that outlives the devices' certificates");
+	}
+	if (!(X509_get_extension_flags(b->dak->cert) & EXFLAG_CA)) {
+		snprintf(msg, sizeof(msg), "%s: the DAK certificate is not a CA (no CA:TRUE)", o->dak_cert);
+		add_problem(b, ATS_VERDICT_WARNING, msg,
+			    "strict verifiers will refuse the device certificates; check it is the "
+			    "DAK certificate from the developer console");
+	}
+	return ats_dha_tmpl_new(*conf, o->section, b->dak->cert, o->now,
+				o->now + (time_t)o->days * 86400, &b->tmpl, err);
+}
+
+static json_t *report(prov_batch *b, size_t done, size_t recovered)
+{
+	const ats_provision_opts *o = b->o;
+	size_t made = atomic_load(&b->made), elsewhere = atomic_load(&b->elsewhere),
+	       failed = atomic_load(&b->failed);
+	char subj[512], nb[32], na[32], msg[256];
+	ats_verdict v = ATS_VERDICT_OK;
+	size_t i;
+	json_t *p;
+
+	if (elsewhere) {
+		snprintf(msg, sizeof(msg),
+			 "%zu devices were being made by another run into the same folder", elsewhere);
+		add_problem(b, ATS_VERDICT_WARNING, msg,
+			    "run the same command again when the other run ends: it makes whatever is "
+			    "still missing");
+	}
+	json_array_foreach(b->problems, i, p) {
+		const char *s = json_string_value(json_object_get(p, "severity"));
+		v = ats_verdict_worst(v, strcmp(s, "CRITICAL") == 0  ? ATS_VERDICT_CRITICAL
+					 : strcmp(s, "WARNING") == 0 ? ATS_VERDICT_WARNING
+								     : ATS_VERDICT_UNKNOWN);
+	}
+	ats_der_cert dc;
+	subj[0] = '\0';
+	if (ats_der_cert_read(b->dak->der, b->dak->der_len, &dc) == 0)
+		ats_der_name_text(dc.subject, subj, sizeof(subj));
+	const char *bc = o->barcode == (ATS_BARCODE_PNG | ATS_BARCODE_SVG) ? "both"
+			 : o->barcode == ATS_BARCODE_PNG			   ? "png"
+			 : o->barcode == ATS_BARCODE_SVG			   ? "svg"
+										   : "none";
+	return json_pack(
+		"{s:s, s:s, s:i, s:O, s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
+		"command", "dha provision", "verdict", ats_verdict_name(v), "exit_code", (int)v,
+		"problems", b->problems, "out", o->out_dir, "config", o->conf, "dak", "certificate",
+		o->dak_cert, "subject", subj, "key", o->dak_key, "days", o->days, "not_before",
+		ats_time_format(o->now, nb, sizeof(nb)), "not_after",
+		ats_time_format(o->now + (time_t)o->days * 86400, na, sizeof(na)), "jobs", o->jobs,
+		"barcode", bc, "devices", "requested", (json_int_t)b->nids, "made", (json_int_t)made,
+		"already_done", (json_int_t)done, "recovered", (json_int_t)recovered,
+		"in_progress_elsewhere", (json_int_t)elsewhere, "failed", (json_int_t)failed,
+		"control_log", "csv", o->out_dir, "/control-log.csv", "jsonl", o->out_dir,
+		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log));
+}
+
+int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
+{
+	prov_batch b;
+	ats_dha_conf *conf = NULL;
+	size_t done = 0, recovered = 0;
+	int rc;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	b.o = o;
+	b.outfd = -1;
+	pthread_mutex_init(&b.mu, NULL);
+	b.problems = json_array();
+	ats_time_format(o->now, b.time_iso, sizeof(b.time_iso));
+	if (o->days < 1 || o->days > 36500 || (!o->ids_file && o->count == 0) || !o->section) {
+		rc = ats_err_set(err, ATS_EUSAGE, "provision: give --count N or --ids FILE, and --days 1..36500");
+		goto out;
+	}
+	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = open_out(&b, err)) != 0 ||
+	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
+		goto out;
+	if (!(b.todo = malloc(b.nids * sizeof(size_t)))) {
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < b.nids && b.rc == 0; i++) {
+		struct stat st;
+		if (ats_prov_log_has(b.log, b.ids[i]))
+			done++;
+		else if (fstatat(b.outfd, b.ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			recover(&b, b.ids[i], &done, &recovered);
+		else
+			b.todo[b.ntodo++] = i;
+	}
+	ats_par_progress pr = {o->progress, o->progress_ctx, &b.progressed, b.ntodo};
+	if (b.rc == 0 && b.ntodo && ats_par_run(o->jobs, ats_prov_worker, &b, &pr) != 0) {
+		rc = ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
+		goto out;
+	}
+	if (b.rc != 0) {
+		rc = b.rc;
+		*err = b.err;
+		goto out;
+	}
+	if (!(*out = report(&b, done, recovered)))
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+out:
+	if (rc != 0 && b.rc == 0 && b.err.code == 0 && err && err->code == 0)
+		ats_err_set(err, rc, "provision failed");
+	ats_prov_log_close(b.log);
+	ats_dha_tmpl_free(b.tmpl);
+	ats_dha_conf_free(conf);
+	ats_dak_free(b.dak);
+	for (size_t i = 0; i < b.nids; i++)
+		free(b.ids[i]);
+	free(b.ids);
+	free(b.todo);
+	json_decref(b.problems);
+	if (b.outfd >= 0)
+		close(b.outfd);
+	pthread_mutex_destroy(&b.mu);
+	return rc;
+}

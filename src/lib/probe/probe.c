@@ -1,0 +1,346 @@
+/* The probes themselves: libcurl easy handles on one multi handle, run together. OpenSSL's
+ * certificate-verify step is taken over (through CURLOPT_SSL_CTX_FUNCTION) only to capture the
+ * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
+#include "audit/audit.h"
+#include "probe/diagnose.h"
+#include "probe/probe_int.h"
+#include "base/util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static int ctx_index = -1;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_index_init(void)
+{
+	ctx_index = SSL_CTX_get_ex_new_index(0, "atscheck probe", NULL, NULL, NULL);
+}
+
+/* Follows the handshake: where it began, whether the server answered, which alert it sent. */
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	ats_probe_handle *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
+	if (!p)
+		return;
+	if (where & SSL_CB_HANDSHAKE_START)
+		p->cap.hs_started = true;
+	if ((where & SSL_CB_LOOP) && SSL_get_state(ssl) == TLS_ST_CR_SRVR_HELLO)
+		p->cap.hs_answered = true;
+	if (where & SSL_CB_READ_ALERT) {
+		p->cap.alert = ret & 0xff;
+		p->cap.hs_answered = true;
+	}
+}
+
+static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
+{
+	ats_probe_handle *p = arg;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl) {
+		const unsigned char *alpn = NULL;
+		unsigned int alen = 0;
+		snprintf(p->cap.tls_version, sizeof(p->cap.tls_version), "%s", SSL_get_version(ssl));
+		/* In TLS 1.2 the negotiated cipher is still pending while the chain is checked. */
+		const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+		if (!c)
+			c = SSL_get_pending_cipher(ssl);
+		snprintf(p->cap.cipher, sizeof(p->cap.cipher), "%s", c ? SSL_CIPHER_get_name(c) : "");
+		SSL_get0_alpn_selected(ssl, &alpn, &alen);
+		snprintf(p->cap.alpn, sizeof(p->cap.alpn), "%.*s", (int)alen, alpn ? (const char *)alpn : "");
+	}
+	return ats_verify_run(ctx, &p->cap);
+}
+
+static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
+{
+	SSL_CTX *ctx = sslctx;
+	(void)curl;
+	ats_probe_handle *p = parm;
+	SSL_CTX_set_ex_data(ctx, ctx_index, parm);
+	if (p->store)
+		SSL_CTX_set1_cert_store(ctx, p->store);
+	SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, parm);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	return CURLE_OK;
+}
+
+static size_t body_cb(char *data, size_t size, size_t n, void *arg)
+{
+	ats_probe_handle *p = arg;
+	size_t len = size * n, room = sizeof(p->body) - p->body_n;
+	memcpy(p->body + p->body_n, data, len < room ? len : room);
+	p->body_n += len < room ? len : room;
+	return len; /* the rest is read and dropped: the endpoint's answer is small */
+}
+
+static int setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url, struct curl_slist *resolve,
+		 ats_err *err)
+{
+	CURL *h = p->h = curl_easy_init();
+	long timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	if (!h)
+		return ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl handle");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+			 p->want_h2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NO_PARTIALCHAIN);
+	/* The store: loaded once by ats_probe_run and handed to each handshake (sslctx_cb), so
+	 * libcurl loads none of its own. libcurl's own cache (CURLOPT_CA_CACHE_TIMEOUT) would do
+	 * that only for a CA file with no CA path, and Debian's libcurl sets both by default; and a
+	 * store loaded per run always sees an install made earlier in the same process. */
+	p->captured = curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, sslctx_cb) == CURLE_OK &&
+		      curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, p) == CURLE_OK;
+	if (p->captured && p->store) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	} else {
+		/* A TLS backend we cannot hand a store to: libcurl loads it, per handle. */
+		if (o->cainfo)
+			curl_easy_setopt(h, CURLOPT_CAINFO, o->cainfo);
+		if (o->capath)
+			curl_easy_setopt(h, CURLOPT_CAPATH, o->capath);
+		if (o->cainfo_pem) {
+			struct curl_blob blob = {(void *)o->cainfo_pem, strlen(o->cainfo_pem),
+						 CURL_BLOB_COPY};
+			curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+		}
+	}
+#if LIBCURL_VERSION_NUM >= 0x075700
+	curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+	/* Each probe makes its own connection and its own full handshake. */
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "atscheck/" ATS_VERSION);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, p);
+	if (resolve)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+	if (o->proxy)
+		curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
+	return 0;
+}
+
+
+/* Host and port of the URL, for the verification and the report. */
+static int url_host(const char *url, char *host, size_t n, long *port, ats_err *err)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *scheme = NULL, *pt = NULL;
+	int rc = 0;
+	if (!u)
+		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+		rc = ats_err_set(err, ATS_EUSAGE, "--endpoint %s: not a URL", url);
+	} else if (strcmp(scheme, "https") != 0) {
+		rc = ats_err_set(err, ATS_EUSAGE, "--endpoint %s: must be https:// (AVS is TLS only)", url);
+	} else {
+		size_t l = strlen(h);
+		if (h[0] == '[' && l > 2 && h[l - 1] == ']')
+			snprintf(host, n, "%.*s", (int)(l - 2), h + 1);
+		else
+			snprintf(host, n, "%s", h);
+		curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT);
+		*port = pt ? atol(pt) : 443;
+	}
+	curl_free(h);
+	curl_free(scheme);
+	curl_free(pt);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Loads the store the probes verify against, once: the file and directory given, or the ones
+ * this libcurl uses by default. A file that cannot be read is recorded in the report (the
+ * device's own store missing is a finding); the probes then trust nothing and say so. */
+static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	X509_STORE *st = X509_STORE_new();
+	bool dflt = !o->cainfo && !o->capath && !o->cainfo_pem;
+	const char *file = dflt ? cv->cainfo : o->cainfo, *dir = dflt ? cv->capath : o->capath;
+	char errmsg[512] = "";
+
+	if (!st)
+		return NULL;
+	if (o->cainfo_pem) {
+		BIO *b = BIO_new_mem_buf(o->cainfo_pem, -1);
+		X509 *x;
+		while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+			X509_STORE_add_cert(st, x);
+			X509_free(x);
+		}
+		BIO_free(b);
+	}
+	if (file && X509_STORE_load_file(st, file) != 1)
+		snprintf(errmsg, sizeof(errmsg), "%s: cannot load the CA file", file);
+	if (dir && X509_STORE_load_path(st, dir) != 1 && !errmsg[0])
+		snprintf(errmsg, sizeof(errmsg), "%s: cannot use the CA directory", dir);
+	ERR_clear_error();
+	*sj = json_pack("{s:s?, s:s?, s:b}", "cainfo", o->cainfo_pem ? "(in memory)" : file, "capath",
+			dir, "libcurl_default", dflt);
+	if (errmsg[0])
+		json_object_set_new(*sj, "error", json_string(errmsg));
+	return st;
+}
+
+int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
+{
+	const char *url = o->url ? o->url : ATS_PROBE_DEFAULT_URL;
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	bool both = !o->http2 && !o->http11;
+	ats_probe_handle probes[2];
+	int np = 0, rc = 0;
+	struct curl_slist *resolve = NULL;
+	CURLM *m = NULL;
+	json_t *r = NULL, *pj = NULL, *problems = NULL, *store_facts = NULL;
+	X509_STORE *store = NULL;
+	char host[256], t[32];
+	long port = 443;
+
+	*report = NULL;
+	memset(probes, 0, sizeof(probes));
+	if ((rc = url_host(url, host, sizeof(host), &port, err)) != 0)
+		return rc;
+	pthread_once(&ctx_once, ctx_index_init);
+	store = store_load(o, &store_facts);
+	if (!store || !store_facts) {
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
+		goto out;
+	}
+	if (both || o->http2)
+		probes[np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
+	if (both || o->http11)
+		probes[np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
+	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
+		struct curl_slist *n = curl_slist_append(resolve, *rv);
+		if (!n) {
+			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			goto out;
+		}
+		resolve = n;
+	}
+	if (!(m = curl_multi_init())) {
+		rc = ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl multi handle");
+		goto out;
+	}
+	for (int i = 0; i < np; i++) {
+		ats_verify_capture_init(&probes[i].cap);
+		probes[i].cap.at = o->at;
+		probes[i].cap.lab = o->lab;
+		snprintf(probes[i].cap.host, sizeof(probes[i].cap.host), "%s", host);
+		probes[i].store = store;
+		if ((rc = setup(&probes[i], o, url, resolve, err)) != 0)
+			goto out;
+		curl_multi_add_handle(m, probes[i].h);
+	}
+	int running = 1;
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(m, &left))) {
+		ats_probe_handle *p = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+		if (p)
+			p->result = msg->data.result;
+	}
+
+	r = json_object();
+	pj = json_array();
+	problems = json_array();
+	if (!r || !pj || !problems) {
+		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		goto out;
+	}
+	ats_diag_ctx d = {.at = o->at ? o->at : o->now, .at_given = o->at && o->at != o->now,
+			  .libcurl_http2 = (cv->features & CURL_VERSION_HTTP2) != 0};
+	ats_verdict overall = ATS_VERDICT_OK;
+	for (int i = 0; i < np; i++) {
+		json_t *j = ats_probe_facts(&probes[i], o, host, port);
+		overall = ats_verdict_worst(overall, ats_diagnose_probe(j, &d, problems));
+		json_array_append_new(pj, j);
+	}
+	json_object_set_new(r, "command", json_string("probe"));
+	json_object_set_new(r, "endpoint", json_string(url));
+	json_object_set_new(r, "host", json_string(host));
+	json_object_set_new(r, "port", json_integer(port));
+	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
+	if (json_object_get(store_facts, "error")) {
+		ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL,
+				   json_string_value(json_object_get(store_facts, "error")),
+				   "install ca-certificates (or fix --cacert / --capath), then atscheck install");
+		overall = ats_verdict_worst(overall, ATS_VERDICT_CRITICAL);
+	}
+	json_object_set_new(r, "store", store_facts);
+	store_facts = NULL;
+	if (o->proxy)
+		json_object_set_new(r, "proxy", json_string(o->proxy));
+	json_object_set_new(r, "libcurl",
+			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
+				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",
+				      cv->nghttp2_version));
+	json_object_set_new(r, "probes", pj);
+	pj = NULL;
+	if (o->save_chain) {
+		STACK_OF(X509) *chain = NULL;
+		for (int i = 0; i < np && !chain; i++)
+			if (sk_X509_num(probes[i].cap.sent) > 0)
+				chain = probes[i].cap.sent;
+		ats_err e = {0};
+		if (ats_chain_save(o->save_chain, chain, &e) == 0) {
+			json_object_set_new(r, "saved_chain", json_string(o->save_chain));
+		} else {
+			ats_report_problem(problems, ATS_VERDICT_UNKNOWN, NULL, NULL, e.msg,
+					   "check the path given to --save-chain");
+			overall = ats_verdict_worst(overall, ATS_VERDICT_UNKNOWN);
+		}
+	}
+	ats_report_close(r, overall, problems);
+	problems = NULL;
+	*report = r;
+	r = NULL;
+out:
+	for (int i = 0; i < np; i++) {
+		if (probes[i].h) {
+			if (m)
+				curl_multi_remove_handle(m, probes[i].h);
+			curl_easy_cleanup(probes[i].h);
+		}
+		ats_verify_capture_free(&probes[i].cap);
+	}
+	curl_multi_cleanup(m);
+	curl_slist_free_all(resolve);
+	X509_STORE_free(store);
+	json_decref(store_facts);
+	json_decref(r);
+	json_decref(pj);
+	json_decref(problems);
+	return rc;
+}
