@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "base/redact.h"
 #include "base/util.h"
 
 #include <stdarg.h>
@@ -111,11 +112,14 @@ int cli_days(const char *opt, const char *arg, int *out)
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("atscheck: ", stderr);
+	char line[4096];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* An option's value (a proxy URL) may carry a password: never on stderr. */
+	char *shown = ats_redact_text(line);
+	fprintf(stderr, "atscheck: %s\n", shown ? shown : "(out of memory)");
+	free(shown);
 	return ATS_VERDICT_UNKNOWN;
 }
 
@@ -143,7 +147,7 @@ int cli_emit(json_t *report, const cli_common *c)
 	json_t *p;
 	json_array_foreach(json_object_get(report, "problems"), i, p)
 		if (strcmp(ats_json_str(p, "severity"), "UNKNOWN") == 0)
-			fprintf(stderr, "atscheck: %s\n", ats_json_str(p, "message"));
+			cli_fail("%s", ats_json_str(p, "message"));
 	char *out = ats_report_render(report, c->fmt, &ro, &err);
 	json_decref(report);
 	if (!out)

@@ -3,6 +3,7 @@
  * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
 #include "audit/audit.h"
 #include "probe/diagnose.h"
+#include "base/redact.h"
 #include "probe/probe_int.h"
 #include "base/util.h"
 
@@ -288,7 +289,8 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 		json_array_append_new(pj, j);
 	}
 	json_object_set_new(r, "command", json_string("probe"));
-	json_object_set_new(r, "endpoint", json_string(url));
+	char shown[2048];
+	json_object_set_new(r, "endpoint", json_string(ats_redact_url(url, shown, sizeof(shown))));
 	json_object_set_new(r, "host", json_string(host));
 	json_object_set_new(r, "port", json_integer(port));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
@@ -301,7 +303,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "store", store_facts);
 	store_facts = NULL;
 	if (o->proxy)
-		json_object_set_new(r, "proxy", json_string(o->proxy));
+		json_object_set_new(r, "proxy", json_string(ats_redact_url(o->proxy, shown, sizeof(shown))));
 	json_object_set_new(r, "libcurl",
 			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
 				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",

@@ -1,6 +1,7 @@
 /* A finished probe turned into facts: where it connected, how long each step took, what TLS
  * and HTTP it got, how it failed (libcurl's code, the OS errno, the OpenSSL reason, a TLS alert
  * received), whether a proxy stood in the way, and the certificates it saw. */
+#include "base/redact.h"
 #include "probe/probe_int.h"
 
 #include <openssl/err.h>
@@ -106,9 +107,12 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connectcode);
-	if (proxy)
-		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url", proxy, "connect_status",
-							  (int)connectcode));
+	if (proxy) {
+		char shown[1024];
+		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url",
+							  ats_redact_url(proxy, shown, sizeof(shown)),
+							  "connect_status", (int)connectcode));
+	}
 
 	json_object_set_new(j, "address", ip && *ip ? json_string(ip) : json_null());
 	json_object_set_new(j, "port", json_integer(port ? port : url_port));
@@ -137,10 +141,12 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 		json_object_set_new(j, "http", json_null());
 	}
 	if (p->result != CURLE_OK) {
-		const char *msg = p->errbuf[0] ? p->errbuf : curl_easy_strerror(p->result);
-		json_t *e = json_pack("{s:i, s:s, s:s, s:i}", "curl_code", (int)p->result, "curl_error",
+		/* libcurl's message may quote the URL it was given, credentials and all. */
+		char *msg = ats_redact_text(p->errbuf[0] ? p->errbuf : curl_easy_strerror(p->result));
+		json_t *e = json_pack("{s:i, s:s, s:s?, s:i}", "curl_code", (int)p->result, "curl_error",
 				      curl_easy_strerror(p->result), "message", msg, "os_errno", (int)oserr);
-		int reason = openssl_reason(msg);
+		int reason = msg ? openssl_reason(msg) : 0;
+		free(msg);
 		if (reason)
 			json_object_set_new(e, "openssl_reason", json_integer(reason));
 		if (p->cap.alert >= 0)

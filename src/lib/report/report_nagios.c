@@ -4,9 +4,11 @@
  * "not_after_epoch" and a "name" or "subject" is a certificate here, so a command's chain
  * elements get perfdata without this file knowing the command. */
 #include "report/report.h"
+#include "base/redact.h"
 #include "base/strbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DAY 86400
@@ -155,5 +157,8 @@ char *ats_report_nagios(const json_t *r, const ats_render_opts *o, int *exit_cod
 	ats_buf_free(&n.why);
 	json_decref(n.seen);
 	*exit_code = (int)v;
-	return ats_buf_take(&out);
+	/* Nagios shows this on a web page: no password from any fact or message. */
+	char *s = ats_buf_take(&out), *shown = ats_redact_text(s);
+	free(s);
+	return shown;
 }

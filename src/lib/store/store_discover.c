@@ -3,6 +3,7 @@
  * with everyone who uses it. */
 #include "store/catalog.h"
 #include "base/pem.h"
+#include "base/redact.h"
 #include "base/rootfs.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -100,9 +101,10 @@ static void sdk_config(ats_store_list *l, const ats_store_opts *o)
 	cfg = json_loadb((const char *)data, len, 0, &jerr);
 	free(data);
 	if (!cfg) {
-		char msg[300];
-		snprintf(msg, sizeof(msg), "%s: not valid JSON at line %d: %s", o->sdk_config,
-			 jerr.line, jerr.text);
+		char msg[PATH_MAX + 300], why[JSON_ERROR_TEXT_LENGTH];
+		/* Never the input's own text: a config holds clientSecret and refreshToken. */
+		snprintf(msg, sizeof(msg), "%s: not valid JSON at line %d column %d: %s", o->sdk_config,
+			 jerr.line, jerr.column, ats_redact_parse_error(jerr.text, why, sizeof(why)));
 		json_array_append_new(l->problems, json_pack("{s:s,s:s,s:i}", "file", o->sdk_config,
 							     "message", msg, "line", jerr.line));
 		return;
