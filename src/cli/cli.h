@@ -19,6 +19,7 @@ typedef struct cli_common {
 	char root_buf[4096];
 	const char *device_id; /* --device-id */
 	bool color;
+	ats_render_opts ro;    /* -w/--warning, -c/--critical: the nagios thresholds, every command */
 } cli_common;
 
 enum {
@@ -31,6 +32,8 @@ enum {
 	CLI_OPT_BUNDLE,
 	CLI_OPT_CAPATH,
 	CLI_OPT_SDK_CONFIG,
+	CLI_OPT_WARNING = 'w',
+	CLI_OPT_CRITICAL = 'c',
 	CLI_OPT_ERROR,     /* cli_getopt: an option's value was bad (already said) */
 	CLI_OPT_FIRST_OWN, /* commands number their own long-only options from here */
 };
@@ -40,6 +43,8 @@ enum {
 	{"output", required_argument, NULL, CLI_OPT_OUTPUT},                                      \
 	{"at", required_argument, NULL, CLI_OPT_AT}, {"root", required_argument, NULL, CLI_OPT_ROOT}, \
 	{"device-id", required_argument, NULL, CLI_OPT_DEVICE_ID},                                \
+	{"warning", required_argument, NULL, CLI_OPT_WARNING},                                    \
+	{"critical", required_argument, NULL, CLI_OPT_CRITICAL},                                  \
 	{"help", no_argument, NULL, CLI_OPT_HELP}
 
 #define CLI_COMMON_HELP                                                                           \
@@ -48,6 +53,8 @@ enum {
 	"  --at TIME        judge validity at TIME (YYYY-MM-DD[THH:MM:SSZ], @EPOCH); default now\n" \
 	"  --root DIR       look at an unbooted image under DIR instead of this machine\n"          \
 	"  --device-id ID   name this device in the report (default: hostname)\n"                   \
+	"  -w, --warning DAYS   nagios: WARNING when a certificate has fewer days left (default 30)\n" \
+	"  -c, --critical DAYS  nagios: CRITICAL when fewer days left (default 7)\n"                  \
 	"  --help           this help\n"
 
 /* The trust stores a command is pointed at: --bundle FILE... --capath DIR... --sdk-config FILE. */

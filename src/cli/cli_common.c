@@ -15,6 +15,8 @@ void cli_common_init(cli_common *c)
 	c->fmt = ATS_FMT_TEXT;
 	c->now = time(NULL);
 	c->at = c->now;
+	c->ro.warn_days = 30;
+	c->ro.crit_days = 7;
 	const char *nc = getenv("NO_COLOR");
 	c->color = isatty(STDOUT_FILENO) && !(nc && *nc);
 }
@@ -51,6 +53,13 @@ int cli_common_opt(cli_common *c, int opt, const char *arg)
 	case CLI_OPT_DEVICE_ID:
 		c->device_id = arg;
 		return 1;
+	case CLI_OPT_WARNING:
+	case CLI_OPT_CRITICAL:
+		if (cli_days(opt == 'w' ? "--warning" : "--critical", arg,
+			     opt == 'w' ? &c->ro.warn_days : &c->ro.crit_days) != 0)
+			return -1;
+		c->ro.days_set = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -85,7 +94,10 @@ int cli_getopt(cli_common *c, cli_stores *st, int argc, char **argv, const char 
 	       const struct option *longopts)
 {
 	int opt;
-	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	char shorts[64];
+	/* -w and -c are every command's (the nagios thresholds). */
+	snprintf(shorts, sizeof(shorts), "w:c:%s", shortopts);
+	while ((opt = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
 		int r = cli_common_opt(c, opt, optarg);
 		if (r == 0 && st)
 			r = cli_stores_opt(st, opt, optarg);
@@ -132,7 +144,7 @@ int cli_usage_error(const char *cmd)
 int cli_emit(json_t *report, const cli_common *c)
 {
 	ats_err err = {0};
-	ats_render_opts ro = {.color = c->color && !c->output};
+	ats_render_opts ro = c->ro;
 	char host[256];
 	const char *id = c->device_id;
 
@@ -148,7 +160,10 @@ int cli_emit(json_t *report, const cli_common *c)
 	json_array_foreach(json_object_get(report, "problems"), i, p)
 		if (strcmp(ats_json_str(p, "severity"), "UNKNOWN") == 0)
 			cli_fail("%s", ats_json_str(p, "message"));
-	char *out = ats_report_render(report, c->fmt, &ro, &err);
+	ro.color = c->color && !c->output;
+	/* nagios: the plugin's status is the verdict with the day thresholds applied. */
+	char *out = c->fmt == ATS_FMT_NAGIOS ? ats_report_nagios(report, &ro, &code)
+					     : ats_report_render(report, c->fmt, &ro, &err);
 	json_decref(report);
 	if (!out)
 		return cli_fail("%s", err.msg);

@@ -50,7 +50,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "w:c:", longopts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
 		if (r == 0 && (opt == PROBE_OPT_CACERT || opt == PROBE_OPT_CAPATH)) {
 			/* The store given is audited and probed with; the probe takes the first. */

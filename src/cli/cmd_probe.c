@@ -117,7 +117,7 @@ int cmd_probe(int argc, char **argv)
 	if (probe_cli_init(&p, argc) != 0)
 		return cli_fail("out of memory");
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "w:c:", longopts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
 		if (r == 0)
 			r = probe_cli_opt(&p, opt, optarg);

@@ -110,13 +110,10 @@ int cmd_report(int argc, char **argv)
 		{"baseline", required_argument, NULL, OPT_BASELINE},
 		{"horizon", required_argument, NULL, OPT_HORIZON},
 		{"jobs", required_argument, NULL, OPT_JOBS},
-		{"warning", required_argument, NULL, 'w'},
-		{"critical", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
 	ats_merge_opts mo = {.horizon_days = 365, .progress = progress};
-	ats_render_opts ro = {.warn_days = 30, .crit_days = 7};
 	ats_err err = {0};
 	json_t *summary = NULL;
 	int opt;
@@ -134,7 +131,7 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report");
 	}
 	optind = 2;
-	while ((opt = cli_getopt(&c, NULL, argc, argv, "w:c:", longopts)) != -1) {
+	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
 		if (opt == CLI_OPT_ERROR)
 			return ATS_VERDICT_UNKNOWN;
 		switch (opt) {
@@ -152,13 +149,6 @@ int cmd_report(int argc, char **argv)
 			mo.jobs = (int)v;
 			break;
 		}
-		case 'w':
-		case 'c':
-			if (days_arg(opt == 'w' ? "--warning" : "--critical", optarg,
-				     opt == 'w' ? &ro.warn_days : &ro.crit_days) != 0)
-				return ATS_VERDICT_UNKNOWN;
-			ro.days_set = true;
-			break;
 		default: return cli_usage_error("report");
 		}
 	}
@@ -167,7 +157,7 @@ int cmd_report(int argc, char **argv)
 			cli_fail("report render: name one report file");
 			return cli_usage_error("report");
 		}
-		return render(argv[optind], &c, &ro);
+		return render(argv[optind], &c, &c.ro);
 	}
 	if (c.fmt == ATS_FMT_NAGIOS)
 		return cli_fail("report merge: --format nagios is for one device's report (report render)");
