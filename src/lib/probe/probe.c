@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 static int ctx_index = -1;
@@ -25,14 +26,32 @@ static void ctx_index_init(void)
 	ctx_index = SSL_CTX_get_ex_new_index(0, "atscheck probe", NULL, NULL, NULL);
 }
 
-/* Follows the handshake: where it began, whether the server answered, which alert it sent. */
+/* A duration's end, not a judgement of time: the library never asks what time it is. */
+static long long mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Follows the handshake: where it began, whether the server answered, which alert it sent, and
+ * when it began (TCP was connected) and ended (done, or an alert either way). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
 	ats_probe_handle *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
 	if (!p)
 		return;
-	if (where & SSL_CB_HANDSHAKE_START)
+	if ((where & SSL_CB_HANDSHAKE_START) && !p->cap.hs_started) {
 		p->cap.hs_started = true;
+		if (!p->tcp_us)
+			p->tcp_us = mono_us();
+	}
+	if ((where & SSL_CB_HANDSHAKE_DONE) && !p->hs_done) {
+		p->hs_done = true;
+		p->tls_us = mono_us();
+	}
+	if ((where & SSL_CB_ALERT) && p->cap.hs_started && !p->hs_done && !p->tls_us)
+		p->tls_us = mono_us();
 	if ((where & SSL_CB_LOOP) && SSL_get_state(ssl) == TLS_ST_CR_SRVR_HELLO)
 		p->cap.hs_answered = true;
 	if (where & SSL_CB_READ_ALERT) {
@@ -65,6 +84,9 @@ static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 	SSL_CTX *ctx = sslctx;
 	(void)curl;
 	ats_probe_handle *p = parm;
+	/* libcurl sets up TLS once TCP is connected: the TCP phase ended here. */
+	if (!p->tcp_us)
+		p->tcp_us = mono_us();
 	SSL_CTX_set_ex_data(ctx, ctx_index, parm);
 	if (p->store)
 		SSL_CTX_set1_cert_store(ctx, p->store);
@@ -255,6 +277,9 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 			goto out;
 		curl_multi_add_handle(m, probes[i].h);
 	}
+	long long t0 = mono_us();
+	for (int i = 0; i < np; i++)
+		probes[i].t0_us = t0;
 	int running = 1;
 	while (running) {
 		if (curl_multi_perform(m, &running) != CURLM_OK)

@@ -107,6 +107,18 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connectcode);
+	/* A handshake that failed: libcurl says 0 for the phases it did not finish, yet TCP was
+	 * connected when the handshake began and the TLS phase ran until it ended. */
+	if (t_tcp <= 0 && p->tcp_us > p->t0_us && p->t0_us)
+		t_tcp = p->tcp_us - p->t0_us;
+	if (t_tls <= 0 && p->tls_us > p->t0_us && p->t0_us && t_tcp > 0)
+		t_tls = p->tls_us - p->t0_us;
+	if (t_tcp > 0 && t_tcp < t_dns)
+		t_tcp = t_dns;
+	if (t_tls > 0 && t_tls < t_tcp)
+		t_tls = t_tcp;
+	if (t_total > 0 && t_tls > t_total)
+		t_total = t_tls;
 	if (proxy) {
 		char shown[1024];
 		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url",
@@ -155,8 +167,8 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 						      SSL_alert_desc_string_long(p->cap.alert)));
 		json_object_set_new(j, "error", e);
 	}
-	json_object_set_new(j, "handshake", json_pack("{s:b, s:b, s:b}", "started", p->cap.hs_started,
-						      "answered", p->cap.hs_answered, "chain_seen",
+	json_object_set_new(j, "handshake", json_pack("{s:b, s:b, s:b, s:b}", "started", p->cap.hs_started,
+						      "answered", p->cap.hs_answered, "completed", p->hs_done, "chain_seen",
 						      p->cap.called));
 	if (p->cap.called)
 		json_object_set_new(j, "certificates", ats_verify_facts(&p->cap));

@@ -58,6 +58,11 @@ json_t *ats_cert_json(X509 *x, const ats_lab_roots *lab);
 	unsigned char body[ATS_PROBE_BODY_BYTES];
 	size_t body_n;
 	CURLcode result;
+	/* Phase ends the handshake saw (microseconds on a monotonic clock, 0: not reached): libcurl
+	 * keeps its connect times at 0 when the TLS handshake fails, though TCP connected and the
+	 * server's chain arrived. */
+	long long t0_us, tcp_us, tls_us;
+	bool hs_done; /* the handshake completed */
 } ats_probe_handle;
 
 /* A finished probe's facts as a report object (probe_facts.c). */
