@@ -41,7 +41,7 @@ check "device id escaped into hostname" test "$(xmllint --xpath 'string(//testsu
 expect_exit 3 "junit with an unreadable store" "$ATSCHECK" audit --bundle "$T/nope.pem" --bundle "$T/six.pem" --format junit
 check "valid" xmllint --noout --schema "$XSD" "$T/out"
 check "unreadable store is one <error>" test "$(xmllint --xpath 'count(//testcase[@name="readable"]/error)' "$T/out")" = 1
-check "the good store: 7 passing cases" test "$(xmllint --xpath "count(//testcase[@classname='audit.$T/six.pem' and not(*)])" "$T/out")" = 7
+check "the good store: 7 passing cases" test "$(xmllint --xpath "count(//testcase[@classname='audit.${T//./_}/six_pem' and not(*)])" "$T/out")" = 7
 
 # A command renderers do not know yet, with the common "checks": one testcase per check.
 cat > "$T/future.json" <<'JSON'
