@@ -160,6 +160,28 @@ static void probe_metrics(ats_prom *b, const json_t *probes)
 			ats_prom_sample(b, "atscheck_probe_duration_seconds", json_number_value(v) / 1000.0,
 					"protocol", ats_json_str(p, "name"), "phase", "total", NULL);
 	}
+	/* Why a probe failed, as the one enumerated word the text and JSON give ("ok" when it
+	 * passed): down and expired and incomplete-chain must not look alike. */
+	ats_prom_family(b, "atscheck_probe_cause_info",
+			"The cause of the probe's outcome (ok, or why it failed), as the cause label (always 1).");
+	json_array_foreach(probes, i, p)
+		if (*ats_json_str(p, "cause"))
+			ats_prom_sample(b, "atscheck_probe_cause_info", 1, "protocol", ats_json_str(p, "name"),
+					"cause", ats_json_str(p, "cause"), NULL);
+	ats_prom_family(b, "atscheck_probe_tls_version_info",
+			"The TLS version the handshake negotiated (always 1).");
+	json_array_foreach(probes, i, p)
+		if (*ats_json_str(json_object_get(p, "tls"), "version"))
+			ats_prom_sample(b, "atscheck_probe_tls_version_info", 1, "protocol",
+					ats_json_str(p, "name"), "version",
+					ats_json_str(json_object_get(p, "tls"), "version"), NULL);
+	ats_prom_family(b, "atscheck_probe_http_version_info",
+			"The HTTP version the endpoint answered with (always 1).");
+	json_array_foreach(probes, i, p)
+		if (*ats_json_str(json_object_get(p, "http"), "version"))
+			ats_prom_sample(b, "atscheck_probe_http_version_info", 1, "protocol",
+					ats_json_str(p, "name"), "version",
+					ats_json_str(json_object_get(p, "http"), "version"), NULL);
 	ats_prom_family(b, "atscheck_probe_http_status", "HTTP status the endpoint answered.");
 	json_array_foreach(probes, i, p)
 		if (json_is_integer(v = json_object_get(json_object_get(p, "http"), "status")))
@@ -176,6 +198,30 @@ static void probe_metrics(ats_prom *b, const json_t *probes)
 			ats_prom_sample(b, "atscheck_probe_cert_not_after_timestamp_seconds",
 					(double)json_integer_value(v), "protocol", ats_json_str(p, "name"),
 					"depth", depth, "subject", ats_json_str(c, "subject"), NULL);
+		}
+	ats_prom_family(b, "atscheck_probe_cert_not_before_timestamp_seconds",
+			"notBefore of each certificate the server sent (Unix time), by depth.");
+	json_array_foreach(probes, i, p)
+		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
+			char depth[24];
+			if (!json_is_integer(v = json_object_get(c, "not_before_epoch")))
+				continue;
+			snprintf(depth, sizeof(depth), "%zu", j);
+			ats_prom_sample(b, "atscheck_probe_cert_not_before_timestamp_seconds",
+					(double)json_integer_value(v), "protocol", ats_json_str(p, "name"),
+					"depth", depth, "subject", ats_json_str(c, "subject"), NULL);
+		}
+	ats_prom_family(b, "atscheck_probe_cert_info",
+			"Each certificate the server sent, by depth: subject, issuer, serial (hex) and "
+			"SHA-256 fingerprint as labels (always 1).");
+	json_array_foreach(probes, i, p)
+		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
+			char depth[24];
+			snprintf(depth, sizeof(depth), "%zu", j);
+			ats_prom_sample(b, "atscheck_probe_cert_info", 1, "protocol", ats_json_str(p, "name"),
+					"depth", depth, "subject", ats_json_str(c, "subject"), "issuer",
+					ats_json_str(c, "issuer"), "serial", ats_json_str(c, "serial"),
+					"sha256", ats_json_str(c, "sha256"), NULL);
 		}
 }
 
