@@ -153,6 +153,7 @@ int cli_emit(json_t *report, const cli_common *c)
 		id = host;
 	}
 	ats_report_stamp(report, id);
+	ats_redact_json(report);
 	int code = (int)json_integer_value(json_object_get(report, "exit_code"));
 	/* Whatever the format, every input that could not be used gets its one line on stderr. */
 	size_t i;

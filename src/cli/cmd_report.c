@@ -3,6 +3,8 @@
  * once and renders its JSON as a Prometheus textfile; the Nagios wrapper renders it for Nagios). */
 #include "cli.h"
 
+#include "base/redact.h"
+
 #include "report/report_merge.h"
 #include "base/util.h"
 
@@ -86,6 +88,7 @@ static int render(const char *file, const cli_common *c, ats_render_opts *ro)
 		goto out;
 	}
 	code = (int)json_integer_value(json_object_get(r, "exit_code"));
+	ats_redact_json(r); /* a report saved by an older atscheck, or edited by hand */
 	ro->color = c->color && !c->output;
 	if (c->fmt == ATS_FMT_NAGIOS)
 		out = ats_report_nagios(r, ro, &code);

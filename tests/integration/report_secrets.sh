@@ -120,10 +120,13 @@ scan selftest "https_proxy=http://fielduser:pw-AllUp6@127.0.0.1:$dead" -- "$ATSC
 # --- a report saved before redaction existed (or edited by hand): rendering never shows it
 "$ATSCHECK" probe "${P[@]}" --cacert "$g/trust.pem" --format json > "$T/old.json"
 jq --arg u "http://fielduser:pw-HttpsLow7@127.0.0.1:3128" --arg m "proxy fielduser:pw-HttpsUp8@127.0.0.1:3128 refused" \
-  '.proxy = $u | .probes[].proxy = {url: $u, connect_status: 407} | .problems += [{severity: "CRITICAL", message: $m, fix: "see https://fielduser:pw-AllLow5@wiki/x"}]' \
+  '.proxy = $u | .probes[].proxy = {url: $u, connect_status: 407} | .problems += [{severity: "CRITICAL", message: $m, fix: "see https://fielduser:pw-AllLow5@wiki/x"}]
+   | .sdk = {authDelegate: {clientSecret: "sdk-ClientSecret-1f3", refreshToken: "sdk-RefreshToken-9a7"}, tokens: ["fielduser:pw-AllUp6@h"]}' \
   "$T/old.json" > "$T/leaky.json"
 check "the planted report holds the secrets (the test can fail)" grep -qF pw-HttpsLow7 "$T/leaky.json"
 scan render -- "$ATSCHECK" report render "$T/leaky.json"
+check "render json: a secret key's value is ***, the key kept" \
+  jq -e '.sdk.authDelegate.clientSecret == "***" and .sdk.authDelegate.refreshToken == "***"' "$T/render.json"
 mkdir -p "$T/fleet" && cp "$T/leaky.json" "$T/fleet/dev1.json"
 FORMATS=(text json prometheus junit markdown html)
 scan merge -- "$ATSCHECK" report merge "$T/fleet"

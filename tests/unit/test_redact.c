@@ -77,3 +77,19 @@ Test(redact, parse_error)
 	cr_assert_str_eq(ats_redact_parse_error("'}' expected near '\"x'", out, sizeof(out)), "'}' expected");
 	cr_assert_str_eq(ats_redact_parse_error("unable to open", out, sizeof(out)), "unable to open");
 }
+
+Test(redact, json_tree)
+{
+	json_t *r = json_pack("{s:s, s:{s:s, s:s, s:b}, s:[s, {s:s}]}", "proxy", "http://u:pw1@p:3128",
+			      "authDelegate", "clientSecret", "pw2", "clientId", "amzn1.x", "deviceToken",
+			      0, "list", "a:pw3@h", "refreshToken", "pw4");
+	cr_assert_not_null(r);
+	ats_redact_json(r);
+	char *s = json_dumps(r, JSON_SORT_KEYS);
+	cr_assert_str_eq(s, "{\"authDelegate\": {\"clientId\": \"amzn1.x\", \"clientSecret\": \"***\", "
+			    "\"deviceToken\": false}, \"list\": [\"a:***@h\", {\"refreshToken\": \"***\"}], "
+			    "\"proxy\": \"http://u:***@p:3128\"}");
+	free(s);
+	json_decref(r);
+	ats_redact_json(NULL);
+}

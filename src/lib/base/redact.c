@@ -142,3 +142,39 @@ char *ats_redact_parse_error(const char *text, char *out, size_t outlen)
 	out[n] = '\0';
 	return out;
 }
+
+void ats_redact_json(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v) && strchr(json_string_value(v), '@')) {
+				char *s = ats_redact_text(json_string_value(v));
+				if (s)
+					json_array_set_new(j, i, json_string(s));
+				free(s);
+			} else {
+				ats_redact_json(v);
+			}
+		}
+		return;
+	}
+	if (!json_is_object(j))
+		return;
+	json_object_foreach(j, k, v) {
+		if (ats_secret_key(k) && !json_is_null(v) && !json_is_boolean(v)) {
+			json_object_set_new(j, k, json_string(ATS_REDACTED));
+		} else if (json_is_string(v)) {
+			if (strchr(json_string_value(v), '@')) {
+				char *s = ats_redact_text(json_string_value(v));
+				if (s)
+					json_string_set(v, s);
+				free(s);
+			}
+		} else {
+			ats_redact_json(v);
+		}
+	}
+}

@@ -8,6 +8,7 @@
 #ifndef ATS_REDACT_H
 #define ATS_REDACT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,5 +26,8 @@ char *ats_redact_text(const char *s);
 /* A JSON parser's message about a config that holds secrets, without the piece of input it
  * quotes (jansson's "... near 'TOKEN'" can be a clientSecret's value). Returns out. */
 char *ats_redact_parse_error(const char *text, char *out, size_t outlen);
+/* A report tree made safe to show, in place: every string's URL passwords redacted, the value
+ * of every secret key (ats_secret_key) replaced by "***". Depth and size are the tree's own. */
+void ats_redact_json(json_t *j);
 
 #endif
