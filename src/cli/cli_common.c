@@ -123,15 +123,20 @@ int cli_days(const char *opt, const char *arg, int *out)
 
 int cli_fail(const char *fmt, ...)
 {
-	va_list ap;
-	char line[4096];
+	va_list ap, ap2;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	char *line = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (line)
+		vsnprintf(line, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
 	/* An option's value (a proxy URL) may carry a password: never on stderr. */
 	char *shown = ats_redact_text(line);
 	fprintf(stderr, "atscheck: %s\n", shown ? shown : "(out of memory)");
 	free(shown);
+	free(line);
 	return ATS_VERDICT_UNKNOWN;
 }
 
