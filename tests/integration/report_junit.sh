@@ -94,6 +94,11 @@ check "no case named 'problem N'" test "$(cases audit-nocfg '.name | test("^prob
 "$ATSCHECK" check "${P[@]}" --cacert "$g/trust.pem" --format junit > "$T/check.xml"
 readers check "$T/check.xml"
 check "check: the probe cases are check.probe" test "$(cases check '.classname == "check.probe"')" = 2
+cat "$g/server-cert.pem" "$g/server-chain.pem" > "$T/chain.pem"
+"$ATSCHECK" chain "$T/chain.pem" --host localhost --bundle "$T/six.v1.pem" --format junit > "$T/chain.xml"
+readers chain "$T/chain.xml"
+check "chain: one failing case per store, classname chain.PATH, no extra problem case" \
+  test "$(cases chain '.status == "failed" and .jenkins_package == "chain"')" = 1 -a "$(cases chain true)" = 1
 "$ATSCHECK" selftest --format junit > "$T/self.xml"
 readers selftest "$T/self.xml"
 check "selftest: every case timed" test "$(cases selftest '.time > 0')" = "$(cases selftest true)"

@@ -131,15 +131,18 @@ static ats_verdict problems_for(const json_t *problems, const char *store, const
 	return v;
 }
 
-static void audit_cases(suite *st, const json_t *stores, const json_t *problems, json_t *claimed)
+/* prefix: the classname's command part ("audit" for an audit and for check's audit part, "chain"
+ * for a chain verified against stores). */
+static void audit_cases(suite *st, const char *prefix, const json_t *stores, const json_t *problems,
+			json_t *claimed)
 {
 	size_t i, j;
 	const json_t *s, *ca;
 	json_array_foreach(stores, i, s) {
 		const char *path = ats_json_str(s, "path");
 		ats_buf cb = {0};
-		classname(&cb, "audit", path);
-		const char *cls = cb.p ? cb.p : "audit";
+		classname(&cb, prefix, path);
+		const char *cls = cb.p ? cb.p : prefix;
 		if (json_is_string(json_object_get(s, "error"))) {
 			/* Nothing in it could be checked: one error, no case per CA. */
 			ats_buf msg = {0}, detail = {0};
@@ -251,7 +254,7 @@ char *ats_report_junit(const json_t *r)
 	if (!a)
 		a = json_object_get(json_object_get(r, "audit"), "stores");
 	if (json_is_array(a))
-		audit_cases(&st, a, problems, claimed);
+		audit_cases(&st, strcmp(cmd, "check") == 0 ? "audit" : cmd, a, problems, claimed);
 	a = json_object_get(r, "probes");
 	if (!a)
 		a = json_object_get(json_object_get(r, "probe"), "probes");
