@@ -131,6 +131,25 @@ static void audit_metrics(ats_prom *b, const json_t *stores)
  * "certificates" {"sent": [leaf first]}. */
 static const char *const phases[] = {"dns", "tcp", "tls", "first_byte"};
 
+/* One timestamp of each certificate the server sent, by depth. */
+static void cert_times(ats_prom *b, const json_t *probes, const char *name, const char *help,
+		       const char *field)
+{
+	size_t i, j;
+	const json_t *p, *c, *v;
+	ats_prom_family(b, name, help);
+	json_array_foreach(probes, i, p)
+		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
+			char depth[24];
+			if (!json_is_integer(v = json_object_get(c, field)))
+				continue;
+			snprintf(depth, sizeof(depth), "%zu", j);
+			ats_prom_sample(b, name, (double)json_integer_value(v), "protocol",
+					ats_json_str(p, "name"), "depth", depth, "subject",
+					ats_json_str(c, "subject"), NULL);
+		}
+}
+
 static void probe_metrics(ats_prom *b, const json_t *probes)
 {
 	size_t i, j, k;
@@ -187,30 +206,10 @@ static void probe_metrics(ats_prom *b, const json_t *probes)
 		if (json_is_integer(v = json_object_get(json_object_get(p, "http"), "status")))
 			ats_prom_sample(b, "atscheck_probe_http_status", (double)json_integer_value(v),
 					"protocol", ats_json_str(p, "name"), NULL);
-	ats_prom_family(b, "atscheck_probe_cert_not_after_timestamp_seconds",
-			"notAfter of each certificate the server sent (Unix time), by depth.");
-	json_array_foreach(probes, i, p)
-		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
-			char depth[24];
-			if (!json_is_integer(v = json_object_get(c, "not_after_epoch")))
-				continue;
-			snprintf(depth, sizeof(depth), "%zu", j);
-			ats_prom_sample(b, "atscheck_probe_cert_not_after_timestamp_seconds",
-					(double)json_integer_value(v), "protocol", ats_json_str(p, "name"),
-					"depth", depth, "subject", ats_json_str(c, "subject"), NULL);
-		}
-	ats_prom_family(b, "atscheck_probe_cert_not_before_timestamp_seconds",
-			"notBefore of each certificate the server sent (Unix time), by depth.");
-	json_array_foreach(probes, i, p)
-		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
-			char depth[24];
-			if (!json_is_integer(v = json_object_get(c, "not_before_epoch")))
-				continue;
-			snprintf(depth, sizeof(depth), "%zu", j);
-			ats_prom_sample(b, "atscheck_probe_cert_not_before_timestamp_seconds",
-					(double)json_integer_value(v), "protocol", ats_json_str(p, "name"),
-					"depth", depth, "subject", ats_json_str(c, "subject"), NULL);
-		}
+	cert_times(b, probes, "atscheck_probe_cert_not_after_timestamp_seconds",
+		   "notAfter of each certificate the server sent (Unix time), by depth.", "not_after_epoch");
+	cert_times(b, probes, "atscheck_probe_cert_not_before_timestamp_seconds",
+		   "notBefore of each certificate the server sent (Unix time), by depth.", "not_before_epoch");
 	ats_prom_family(b, "atscheck_probe_cert_info",
 			"Each certificate the server sent, by depth: subject, issuer, serial (hex) and "
 			"SHA-256 fingerprint as labels (always 1).");
