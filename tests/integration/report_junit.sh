@@ -5,7 +5,7 @@
 # adds a case of its own when a check already carries it); real times (a probe's total, never a
 # made-up 0); classnames with no dot but the one after the command (Jenkins splits at the last).
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
-MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
+. "$ATS_SOURCE_DIR/tests/lib/lab.sh"
 JENKINS="$ATS_SOURCE_DIR/tests/fixtures/junit/jenkins-xunit-junit-10.xsd"
 OWN="$ATS_SOURCE_DIR/reports/junit.xsd"
 # Debian's python3 has python3-junitparser (a pyenv or venv python3 on PATH may not).
@@ -49,15 +49,7 @@ check "audit: two.pem misses four CAs: 4 failed" \
        "$(jq '[.cases[] | select((.classname | endswith("two_v1_pem")) and .status == "failed")] | length' "$T/audit.cases")" = 4
 
 # --- probe against the loopback endpoint, passing and failing
-"$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" > "$T/mkpki.out" 2>&1 ||
-  { fail "mkpki: $(head -3 "$T/mkpki.out")"; finish; }
-g=$T/pki/good
-"$ATSCHECK" serve --cert "$g/server-cert.pem" --key "$g/server.key" --chain "$g/server-chain.pem" \
-  --listen 127.0.0.1:0 --quiet > "$T/serve.out" 2> "$T/serve.err" &
-_pids+=($!)
-for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
-P=(--endpoint "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --lab-roots "$g/lab.pem" --timeout 3)
+lab_serve || finish
 
 "$ATSCHECK" probe "${P[@]}" --cacert "$g/trust.pem" --format json > "$T/pass.json"
 "$ATSCHECK" report render "$T/pass.json" --format junit > "$T/pass.xml"
@@ -103,14 +95,7 @@ check "chain: one failing case per store, classname chain.PATH, no extra problem
 readers selftest "$T/self.xml"
 check "selftest: every case timed" test "$(cases selftest '.time > 0')" = "$(cases selftest true)"
 D=$T/dha
-mkdir -p "$D"
-openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/dak.key" \
-  -subj "/CN=Test DAK" -days 3650 -out "$D/dak.pem" -addext basicConstraints=critical,CA:TRUE,pathlen:0 \
-  -addext keyUsage=critical,keyCertSign,digitalSignature 2>/dev/null
-openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/dev.key" \
-  -subj "/CN=Test Speaker DHA" -out "$D/dev.csr" 2>/dev/null
-openssl x509 -req -in "$D/dev.csr" -CA "$D/dak.pem" -CAkey "$D/dak.key" -days 1825 -sha256 -out "$D/dev.pem" 2>/dev/null
-cat "$D/dev.pem" "$D/dak.pem" > "$D/certificate.pem"
+lab_dha "$D"
 "$ATSCHECK" dha verify "$D/certificate.pem" --format junit > "$D/v.xml"
 readers dha "$D/v.xml"
 check "dha: skipped checks are skipped to both readers" test "$(cases dha '.status == "skipped"')" -gt 0

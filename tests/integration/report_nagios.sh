@@ -4,7 +4,7 @@
 # and failing, and its exit code against the -w/-c thresholds: the same -w/-c, and the same
 # output, whether a command writes nagios itself or report render renders its JSON.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
-MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
+. "$ATS_SOURCE_DIR/tests/lib/lab.sh"
 GRAMMAR="$ATS_SOURCE_DIR/tests/lib/nagios_plugin.py"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
 "$ATSCHECK" bundle export "$T/pem" >/dev/null 2>&1 || { mkdir -p "$T/pem"; "$ATSCHECK" bundle export "$T/pem" >/dev/null; }
@@ -64,15 +64,7 @@ plugin a-unread 3 "$ATSCHECK" audit --bundle "$T/nope.pem" --format nagios
 check "UNKNOWN names the file" grep -q '^ATSCHECK UNKNOWN - .*nope.pem' "$T/a-unread.nag"
 
 # --- probe, check, selftest, chain, dha verify: the same -w/-c
-"$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" > "$T/mkpki.out" 2>&1 ||
-  { fail "mkpki: $(head -3 "$T/mkpki.out")"; finish; }
-g=$T/pki/good
-"$ATSCHECK" serve --cert "$g/server-cert.pem" --key "$g/server.key" --chain "$g/server-chain.pem" \
-  --listen 127.0.0.1:0 --quiet > "$T/serve.out" 2> "$T/serve.err" &
-_pids+=($!)
-for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
-P=(--endpoint "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --lab-roots "$g/lab.pem" --timeout 3)
+lab_serve || finish
 plugin p-ok 0 "$ATSCHECK" probe "${P[@]}" --cacert "$g/trust.pem" --format nagios
 check "probe: a perfdata item per certificate" test "$(head -1 "$T/p-ok.nag" | grep -o "'[^']*'=" | wc -l)" -ge 2
 plugin p-warn 1 "$ATSCHECK" probe "${P[@]}" --cacert "$g/trust.pem" --format nagios -w 36500 -c 0

@@ -6,7 +6,7 @@
 # read from the probe's own JSON. A failed handshake still reports the phases that happened, the
 # same in text and in metrics.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
-MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
+. "$ATS_SOURCE_DIR/tests/lib/lab.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
 
 # labelsets FILE: "family names..." for each family whose samples carry more than one label set.
@@ -53,15 +53,7 @@ cp "$T/two.pem" "$T/target.pem"
 # (a dry run installs nothing, so four CAs are still missing: WARNING)
 prom install-dry 1 "$ATSCHECK" install --dry-run --bundle "$T/target.pem"
 
-"$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" > "$T/mkpki.out" 2>&1 ||
-  { fail "mkpki: $(head -3 "$T/mkpki.out")"; finish; }
-g=$T/pki/good
-"$ATSCHECK" serve --cert "$g/server-cert.pem" --key "$g/server.key" --chain "$g/server-chain.pem" \
-  --listen 127.0.0.1:0 --quiet > "$T/serve.out" 2> "$T/serve.err" &
-_pids+=($!)
-for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
-P=(--endpoint "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --lab-roots "$g/lab.pem" --timeout 3)
+lab_serve || finish
 dead=$(free_port)
 
 prom probe-ok 0 "$ATSCHECK" probe "${P[@]}" --cacert "$g/trust.pem"
@@ -74,14 +66,7 @@ prom chain-ok 0 "$ATSCHECK" chain "$T/chain.pem" --host localhost --bundle "$g/t
 prom chain-fail 2 "$ATSCHECK" chain "$T/chain.pem" --host localhost --bundle "$T/six.pem"
 prom selftest 0 "$ATSCHECK" selftest
 D=$T/dha
-mkdir -p "$D"
-openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/dak.key" \
-  -subj "/CN=Test DAK" -days 3650 -out "$D/dak.pem" -addext basicConstraints=critical,CA:TRUE,pathlen:0 \
-  -addext keyUsage=critical,keyCertSign,digitalSignature 2>/dev/null
-openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/dev.key" \
-  -subj "/CN=Test Speaker DHA" -out "$D/dev.csr" 2>/dev/null
-openssl x509 -req -in "$D/dev.csr" -CA "$D/dak.pem" -CAkey "$D/dak.key" -days 1825 -sha256 -out "$D/dev.pem" 2>/dev/null
-cat "$D/dev.pem" "$D/dak.pem" > "$D/certificate.pem"
+lab_dha "$D"
 "$ATSCHECK" dha verify "$D/certificate.pem" --format json > "$D/v.json"
 prom dha-verify "$(jq .exit_code "$D/v.json")" "$ATSCHECK" dha verify "$D/certificate.pem"
 # The device certificate with another DAK (same name, another key): the signature fails.

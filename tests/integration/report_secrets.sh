@@ -5,29 +5,18 @@
 # on 127.0.0.1 that wants the credentials proves the password was really used, not just dropped;
 # the redacted form (fielduser:***@) proves the proxy was shown.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
-MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
+. "$ATS_SOURCE_DIR/tests/lib/lab.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
 FORMATS=(text json prometheus junit nagios)
 
-"$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" > "$T/mkpki.out" 2>&1 ||
-  { fail "mkpki: $(head -3 "$T/mkpki.out")"; finish; }
-g=$T/pki/good
-"$ATSCHECK" serve --cert "$g/server-cert.pem" --key "$g/server.key" --chain "$g/server-chain.pem" \
-  --listen 127.0.0.1:0 --quiet > "$T/serve.out" 2> "$T/serve.err" &
-_pids+=($!)
+lab_serve || finish
 PW_PROXY=pw-Opt9qK2x   # the one the real proxy accepts
 python3 "$ATS_SOURCE_DIR/tests/lib/connect_proxy.py" "fielduser:$PW_PROXY" > "$T/proxy.out" 2>&1 &
 _pids+=($!)
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$T/serve.out" 2>/dev/null && grep -q "listening on" "$T/proxy.out" 2>/dev/null && break
-  sleep 0.05
-done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+for _ in $(seq 1 100); do grep -q "listening on" "$T/proxy.out" 2>/dev/null && break; sleep 0.05; done
 pport=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/proxy.out")
-check "serve is listening" test -n "$port"
 check "the CONNECT proxy is listening" test -n "$pport"
 dead=$(free_port)
-P=(--endpoint "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --lab-roots "$g/lab.pem" --timeout 3)
 
 # Every planted secret, one a line: each must never appear in any output.
 SECRETS=$T/secrets
