@@ -53,6 +53,10 @@ Test(redact, text)
 	text_is("already http://u:***@h", "already http://u:***@h");
 	text_is("x:1@a y:2@b z:3@c", "x:***@a y:***@b z:***@c");
 	text_is("", "");
+	text_is("pkcs11:token=DAK;object=dak?pin-value=1", "pkcs11:token=DAK;object=dak?pin-value=***");
+	text_is("'pkcs11:object=k?pin-value=123456&module-path=/x' and pin-value=9",
+		"'pkcs11:object=k?pin-value=***&module-path=/x' and pin-value=***");
+	text_is("pin-value=*** u:***@h", "pin-value=*** u:***@h");
 	cr_assert_null(ats_redact_text(NULL));
 }
 

@@ -96,6 +96,30 @@ static bool delim(char c)
 	       c == '}' || c == ',' || c == ';' || c == '\\' || c == '`' || c == '|' || c == '=';
 }
 
+/* A PKCS#11 URI's PIN (RFC 7512: "pin-value=1234" in its query), redacted in place in out (which
+ * has room: "***" may be longer than the PIN, so the caller sized it for that). */
+static size_t redact_pins(char *out, size_t len, size_t cap)
+{
+	static const char key[] = "pin-value=";
+	size_t r = strlen(ATS_REDACTED), k = sizeof(key) - 1;
+	for (char *p = out; (p = strstr(p, key)); ) {
+		char *v = p + k;
+		size_t n = strcspn(v, "&;?# \t\r\n\"'<>)");
+		if (n == r && memcmp(v, ATS_REDACTED, r) == 0) {
+			p = v + n;
+			continue;
+		}
+		size_t tail = len - (size_t)(v + n - out);
+		if (len - n + r + 1 > cap)
+			break; /* cannot happen: sized for it */
+		memmove(v + r, v + n, tail + 1);
+		memcpy(v, ATS_REDACTED, r);
+		len = len - n + r;
+		p = v + r;
+	}
+	return len;
+}
+
 char *ats_redact_text(const char *s)
 {
 	if (!s)
@@ -103,6 +127,8 @@ char *ats_redact_text(const char *s)
 	size_t n = strlen(s), r = strlen(ATS_REDACTED), cap = n + 1, len = 0;
 	/* Each redaction grows the text by at most r - 1 (a one-character password). */
 	for (const char *p = s; (p = strchr(p, '@')); p++)
+		cap += r;
+	for (const char *p = s; (p = strstr(p, "pin-value=")); p++)
 		cap += r;
 	char *out = malloc(cap);
 	if (!out)
@@ -126,6 +152,7 @@ char *ats_redact_text(const char *s)
 		i = j + 1;
 	}
 	out[len] = '\0';
+	redact_pins(out, len, cap);
 	return out;
 }
 

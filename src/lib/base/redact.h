@@ -21,7 +21,7 @@ char *ats_redact_url(const char *url, char *out, size_t outlen);
  * be shown: clientSecret, refreshToken, the device's own tokens, passwords, PINs. */
 bool ats_secret_key(const char *json_key);
 /* Free text (a message, a whole rendered report): every "user:password@" in it, with or without a
- * scheme, redacted. malloc'd; NULL when out of memory or s is NULL. Linear in the length of s. */
+ * scheme, and every PKCS#11 URI's "pin-value=" (RFC 7512), redacted. malloc'd; NULL when out of memory or s is NULL. Linear in the length of s. */
 char *ats_redact_text(const char *s);
 /* A JSON parser's message about a config that holds secrets, without the piece of input it
  * quotes (jansson's "... near 'TOKEN'" can be a clientSecret's value). Returns out. */
