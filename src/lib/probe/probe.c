@@ -3,6 +3,7 @@
  * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
 #include "audit/audit.h"
 #include "probe/diagnose.h"
+#include "probe/lazy_store.h"
 #include "probe/probe_int.h"
 #include "base/util.h"
 
@@ -192,7 +193,7 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 		}
 		BIO_free(b);
 	}
-	if (file && X509_STORE_load_file(st, file) != 1)
+	if (file && ats_lazy_store_load_file(st, file) != 1)
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot load the CA file", file);
 	if (dir && X509_STORE_load_path(st, dir) != 1 && !errmsg[0])
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot use the CA directory", dir);
