@@ -37,9 +37,24 @@ int cli_write(const char *text, const cli_common *c, int code)
 	return code;
 }
 
+/* This machine's id (systemd's /etc/machine-id), which tells apart devices that keep a default
+ * host name; "" when there is none. */
+static const char *machine_id(char mid[64])
+{
+	FILE *f = fopen("/etc/machine-id", "re");
+	mid[0] = '\0';
+	if (f) {
+		if (fgets(mid, 64, f))
+			mid[strcspn(mid, " \r\n")] = '\0';
+		fclose(f);
+	}
+	return mid;
+}
+
 int cli_emit(json_t *report, const cli_common *c)
 {
 	ats_err err = {0};
+	char mid[64];
 	ats_render_opts ro = {.color = c->color && !c->output};
 	char host[256];
 	const char *id = c->device_id;
@@ -48,7 +63,7 @@ int cli_emit(json_t *report, const cli_common *c)
 		host[sizeof(host) - 1] = '\0';
 		id = host;
 	}
-	ats_report_stamp(report, id);
+	ats_report_stamp(report, id, machine_id(mid));
 	int code = (int)json_integer_value(json_object_get(report, "exit_code"));
 	/* Whatever the format, every input that could not be used gets its one line on stderr. */
 	size_t i;

@@ -1,6 +1,6 @@
 #include "dha/dak.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/dha_conf.h"
 #include "dha/dha_der.h"
 #include "dha/dha_key.h"
@@ -222,12 +222,21 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
 	ats_der_name_text(ns, subj, sizeof(subj));
 	OPENSSL_free(nd);
-	*report = json_pack("{s:s, s:s, s:i, s:[], s:s, s:s, s:s, s:s, s:s}", "command", "dak csr",
-			    "verdict", "OK", "exit_code", 0, "problems", "key", key_path, "csr",
-			    csr_path, "subject", subj, "spki_sha256", hex, "next",
-			    "upload dak.csr in the AVS developer console (Device Setup > Manage Keys), "
-			    "then download dak-certificate.pem and device.conf");
-	rc = *report ? 0 : ats_err_set(err, ATS_ENOMEM, "out of memory");
+	json_t *r = ats_report_new("dak csr");
+	if (r)
+		ats_report_close(r, ATS_VERDICT_OK, json_array());
+	if (!r || json_object_update_new(
+			  r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key_path, "csr", csr_path,
+				       "subject", subj, "spki_sha256", hex, "next",
+				       "upload dak.csr in the AVS developer console (Device Setup > "
+				       "Manage Keys), then download dak-certificate.pem and "
+				       "device.conf")) != 0) {
+		json_decref(r);
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
+		goto out;
+	}
+	*report = r;
+	rc = 0;
 out:
 	ats_wipe(scalar, sizeof(scalar));
 	ats_wipe(pkcs8, sizeof(pkcs8));

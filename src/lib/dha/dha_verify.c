@@ -1,7 +1,7 @@
 /* One certificate.pem, check by check. See dha.h. */
 #include "dha/dha_int.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/dha_key.h"
 #include "base/pem.h"
 #include "base/time_abi.h"
@@ -688,13 +688,12 @@ int ats_dha_verify_file(const char *path, const ats_dha_verify_opts *o, json_t *
 					   strcmp(st, "fail") == 0 ? ATS_VERDICT_CRITICAL : ATS_VERDICT_WARNING,
 					   NULL, NULL, msg, json_string_value(json_object_get(ck, "fix")));
 		}
-		json_t *top = json_pack("{s:s, s:s, s:i, s:s}", "command", "dha verify", "verdict",
-					ats_verdict_name(v), "exit_code", (int)v, "at",
-					ats_time_format(o->at, at, sizeof(at)));
+		json_t *top = ats_report_new("dha verify");
+		json_object_set_new(top, "at", json_string(ats_time_format(o->at, at, sizeof(at))));
 		json_object_update_missing(top, r);
 		json_decref(r);
 		r = top;
-		json_object_set_new(r, "problems", problems);
+		ats_report_close(r, v, problems);
 		*report = r;
 	}
 	dha_batch_free(&b);

@@ -2,7 +2,7 @@
  * worker threads, and the report. One device's folder is provision_dev.c's. */
 #include "dha/provision_int.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/barcode.h"
 #include "dha/dha_par.h"
 #include "dha/dha_der.h"
@@ -276,8 +276,6 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 	       failed = atomic_load(&b->failed);
 	char subj[512], nb[32], na[32], msg[256];
 	ats_verdict v = ATS_VERDICT_OK;
-	size_t i;
-	json_t *p;
 
 	if (elsewhere) {
 		snprintf(msg, sizeof(msg),
@@ -286,12 +284,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 			    "run the same command again when the other run ends: it makes whatever is "
 			    "still missing");
 	}
-	json_array_foreach(b->problems, i, p) {
-		const char *s = json_string_value(json_object_get(p, "severity"));
-		v = ats_verdict_worst(v, strcmp(s, "CRITICAL") == 0  ? ATS_VERDICT_CRITICAL
-					 : strcmp(s, "WARNING") == 0 ? ATS_VERDICT_WARNING
-								     : ATS_VERDICT_UNKNOWN);
-	}
+	v = ats_report_worst(b->problems, v);
 	ats_der_cert dc;
 	subj[0] = '\0';
 	if (ats_der_cert_read(b->dak->der, b->dak->der_len, &dc) == 0)
@@ -300,11 +293,14 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 			 : o->barcode == ATS_BARCODE_PNG			   ? "png"
 			 : o->barcode == ATS_BARCODE_SVG			   ? "svg"
 										   : "none";
-	return json_pack(
-		"{s:s, s:s, s:i, s:O, s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
+	json_t *r = ats_report_new("dha provision");
+	if (!r)
+		return NULL;
+	ats_report_close(r, v, json_incref(b->problems));
+	if (json_object_update_new(r, json_pack(
+		"{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
 		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
-		"command", "dha provision", "verdict", ats_verdict_name(v), "exit_code", (int)v,
-		"problems", b->problems, "out", o->out_dir, "config", o->conf, "dak", "certificate",
+		"out", o->out_dir, "config", o->conf, "dak", "certificate",
 		o->dak_cert, "subject", subj, "key", o->dak_key, "days", o->days, "not_before",
 		ats_time_format(o->now, nb, sizeof(nb)), "not_after",
 		ats_time_format(o->now + (time_t)o->days * 86400, na, sizeof(na)), "jobs", o->jobs,
@@ -312,7 +308,11 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 		"already_done", (json_int_t)done, "recovered", (json_int_t)recovered,
 		"in_progress_elsewhere", (json_int_t)elsewhere, "failed", (json_int_t)failed,
 		"control_log", "csv", o->out_dir, "/control-log.csv", "jsonl", o->out_dir,
-		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log));
+		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log))) != 0) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
 }
 
 int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)

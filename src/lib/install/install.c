@@ -5,6 +5,7 @@
 
 #include "audit/audit.h"
 #include "install/install_int.h"
+#include "report/tree.h"
 #include "base/pem.h"
 #include "base/rootfs.h"
 #include "store/store.h"
@@ -218,8 +219,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 				   "export the PEMs with 'atscheck bundle export DIR' and add them to the "
 				   "CA file your TLS stack uses, or run 'atscheck install --bundle FILE'");
 		json_object_set_new(r, "problems", json_incref(c.problems));
-		json_object_set_new(r, "verdict", json_string("UNKNOWN"));
-		json_object_set_new(r, "exit_code", json_integer(ATS_VERDICT_UNKNOWN));
+		ats_report_close(r, ATS_VERDICT_UNKNOWN, NULL);
 		goto done;
 	}
 	if (!o->dry_run) {
@@ -292,17 +292,9 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "stores", json_incref(json_object_get(after_report, "stores")));
 	ats_verdict v = (ats_verdict)json_integer_value(json_object_get(after_report, "exit_code"));
 	json_array_extend(c.problems, json_object_get(after_report, "problems"));
-	size_t k;
-	json_t *p;
-	json_array_foreach(c.problems, k, p) {
-		const char *sev = json_string_value(json_object_get(p, "severity"));
-		for (int s = 0; s < 4; s++)
-			if (sev && strcmp(sev, ats_verdict_name((ats_verdict)s)) == 0)
-				v = ats_verdict_worst(v, (ats_verdict)s);
-	}
+	/* Problems first, then the verdict they make: the order install's reports always had. */
 	json_object_set_new(r, "problems", json_incref(c.problems));
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(v)));
-	json_object_set_new(r, "exit_code", json_integer(v));
+	ats_report_close(r, ats_report_worst(c.problems, v), NULL);
 done:
 	*report = r;
 	r = NULL;
