@@ -3,12 +3,11 @@
  * the ATS chain with Amazon Root CA 1 in the store (passes), an old store holding only Starfield
  * Class 2 with the cross-signs sent (passes), and the same store without them (must fail: a
  * stack that passes it does not really verify). */
-#include "audit/audit.h"
-#include "report/report.h"
 #include "probe/probe.h"
 #include "serve/selftest.h"
 #include "serve/serve.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <openssl/pem.h>
 #include <pthread.h>

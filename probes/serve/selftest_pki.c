@@ -1,6 +1,6 @@
 /* The lab PKI: shaped like ATS (names and key types copied from the real six, the real
  * cross-sign structure), keys and signatures of its own. */
-#include "base/pki.h"
+#include "serve/pki.h"
 #include "serve/selftest.h"
 #include "base/util.h"
 

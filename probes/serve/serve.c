@@ -22,18 +22,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void serve_log(ats_serve *s, const char *fmt, ...)
-{
-	if (!s->o.log)
-		return;
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	s->o.log(s->o.log_ctx, line);
-}
-
 int ats_serve_tls_version(const char *s)
 {
 	static const struct {

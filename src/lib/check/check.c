@@ -1,8 +1,8 @@
 #include "check/check.h"
 #include "audit/audit.h"
-#include "report/report.h"
 
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <string.h>
 

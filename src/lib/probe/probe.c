@@ -1,10 +1,10 @@
 /* The probes themselves: libcurl easy handles on one multi handle, run together. OpenSSL's
  * certificate-verify step is taken over (through CURLOPT_SSL_CTX_FUNCTION) only to capture the
  * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
-#include "audit/audit.h"
 #include "probe/diagnose.h"
 #include "probe/probe_int.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -1,11 +1,12 @@
 /* Offline: a saved server chain verified against trust stores, as the device's TLS stack would
  * verify it (server purpose, the system's security level, partial chains refused), with the
  * probe's facts and diagnosis. */
-#include "audit/audit.h"
 #include "probe/diagnose.h"
 #include "base/pem.h"
 #include "probe/probe_int.h"
 #include "base/util.h"
+#include "report/tree.h"
+#include "store/store.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

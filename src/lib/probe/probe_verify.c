@@ -2,7 +2,6 @@
  * certificates involved. */
 #include "store/catalog.h"
 #include "base/pem.h"
-#include "base/pki.h"
 #include "probe/probe_int.h"
 #include "base/time_abi.h"
 #include "base/util.h"
@@ -457,10 +456,10 @@ int ats_chain_save(const char *path, STACK_OF(X509) *chain, ats_err *err)
 		return ats_err_set(err, ATS_EUSAGE, "%s: no chain was received to save", path);
 	X509 **v = calloc((size_t)n, sizeof(*v));
 	if (!v)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory saving the chain", path);
 	for (int i = 0; i < n; i++)
 		v[i] = sk_X509_value(chain, i);
-	int rc = ats_pki_write_certs(path, v, n, err);
+	int rc = ats_pem_write_certs(path, v, n, err);
 	free(v);
 	return rc;
 }
