@@ -64,7 +64,7 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	int rc;
 
 	if (!chain || !trust) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "selftest on %s: out of memory", o->listen ? o->listen : "127.0.0.1");
 		goto out;
 	}
 	for (int i = 0; i < 4 && rn->chain[i]; i++)
@@ -78,7 +78,7 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	if ((rc = ats_serve_new(&so, &srv, err)) != 0)
 		goto out;
 	if (pthread_create(&th, NULL, serve_thread, srv) != 0) {
-		rc = ats_err_set(err, ATS_EIO, "cannot start the loopback server's thread");
+		rc = ats_err_set(err, ATS_EIO, "selftest on %s: cannot start the loopback server's thread", o->listen ? o->listen : "127.0.0.1");
 		goto out;
 	}
 	started = true;
@@ -112,7 +112,7 @@ int ats_selftest_run(const ats_selftest_opts *o, json_t **report, ats_err *err)
 
 	*report = NULL;
 	if (!r || !jr || !problems || !roots) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "selftest on %s: out of memory", o->listen ? o->listen : "127.0.0.1");
 		goto out;
 	}
 	if ((rc = ats_lab_pki_new(o->now, "localhost", &pki, err)) != 0)

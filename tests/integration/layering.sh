@@ -69,6 +69,9 @@ layers() {
 rejects() { ! layers "$1" "$1.faults" >/dev/null; }
 
 check "the tree's modules point one way (no fault)" layers "$ATS_SOURCE_DIR" "$T/tree.faults"
+# The library does not know how the command spells its options: its errors name the input.
+flags() { grep -rEn 'ats_err_set\([^;]*"[^"]*(^|[ (])--[a-z]' "$1/src/lib" "$1/probes/serve"; }
+check "no library error names a command-line flag" bash -c "! $(declare -f flags); flags '$ATS_SOURCE_DIR'"
 
 # Scratch copies of the tree, each with one planted fault, which the checker must reject.
 scratch() {
@@ -106,6 +109,10 @@ check "the library including the look-alike endpoint is caught" rejects "$d"
 d=$(scratch unplaced)
 mkdir -p "$d/src/lib/newmod" && printf '#include "base/util.h"\n' >"$d/src/lib/newmod/new.c"
 check "a module with no place in the order is caught" rejects "$d"
+
+d=$(scratch flag)
+plant "$d/src/lib/probe/probe.c" 'static int f(ats_err *err) { return ats_err_set(err, 1, "--endpoint %s: bad", "x"); }'
+check "a library error naming a flag is caught" flags "$d"
 
 d=$(scratch byhand)
 plant "$d/src/lib/report/report_text_probe.c" 'void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);'

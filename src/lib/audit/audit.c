@@ -267,7 +267,7 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		json_decref(r);
 		json_decref(stores);
 		json_decref(problems);
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "auditing %zu trust stores: out of memory", l->n);
 	}
 	for (size_t k = 0; k < json_array_size(l->problems); k++) {
 		json_t *p = json_array_get(l->problems, k);
@@ -283,9 +283,21 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		int usable_count = 0;
 		int *claims = calloc(s->n ? s->n : 1, sizeof(int));
 
-		for (size_t k = 0; claims && k < s->n; k++)
+		if (!claims || !sj || !cas || !anchors) {
+			/* Not a store without the CAs: an audit that could not be done. */
+			free(claims);
+			json_decref(sj);
+			json_decref(cas);
+			json_decref(anchors);
+			json_decref(r);
+			json_decref(stores);
+			json_decref(problems);
+			return ats_err_set(err, ATS_ENOMEM, "%s: out of memory auditing its %zu certificates",
+					   s->path, s->n);
+		}
+		for (size_t k = 0; k < s->n; k++)
 			claims[k] = claimed_ca(&s->certs[k]);
-		for (int i = 0; i < ATS_CA_COUNT && claims; i++) {
+		for (int i = 0; i < ATS_CA_COUNT; i++) {
 			const ats_ca *ca = ats_catalog_get(i);
 			char hex[65];
 			bool usable = false;

@@ -50,7 +50,7 @@ int ats_dak_load_cert(const char *path, ats_dak **out, ats_err *err)
 
 	*out = NULL;
 	if (!d)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the DAK certificate", path);
 	if ((rc = ats_file_read(path, path, &data, &len, err)) != 0)
 		goto fail;
 	ats_cert_sink sink = {&o, on_cert, on_problem};
@@ -80,7 +80,7 @@ int ats_dak_load_cert(const char *path, ats_dak **out, ats_err *err)
 	} else {
 		d->pem = malloc(ats_pem_encoded_len(d->der_len, "CERTIFICATE"));
 		if (!d->pem) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the DAK certificate", path);
 			goto fail;
 		}
 		d->pem_len = ats_pem_encode(d->der, d->der_len, "CERTIFICATE", d->pem);
@@ -206,7 +206,7 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 	ats_p256_pkcs8(scalar, point, pkcs8);
 	size_t key_len = ats_pem_encode(pkcs8, sizeof(pkcs8), "PRIVATE KEY", key_pem);
 	if (!(csr_pem = malloc(ats_pem_encoded_len((size_t)n, "CERTIFICATE REQUEST")))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory making the DAK key", out_dir);
 		goto out;
 	}
 	size_t csr_len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", csr_pem);

@@ -243,7 +243,7 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 	if (stat(dir, &st) != 0)
 		return ats_err_set(err, ATS_EIO, "%s: cannot open: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (--dir takes a folder)", dir);
+		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (a folder of devices was expected)", dir);
 	if ((rc = dha_batch_init(&b, o, err)) != 0)
 		goto out;
 	if (walk(dir, 0, &r.f) != 0) {
@@ -259,22 +259,22 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 	r.results = calloc(r.f.n, sizeof(json_t *));
 	r.verdicts = calloc(r.f.n, sizeof(ats_verdict));
 	if (!r.results || !r.verdicts) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 		goto out;
 	}
 	ats_par_progress pr = {o->progress, o->progress_ctx, &r.done, r.f.n};
 	if (ats_par_run(o->jobs, dir_worker, &r, &pr) != 0) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: cannot start a thread to verify its devices", dir);
 		goto out;
 	}
 	for (size_t i = 0; i < r.f.n; i++)
 		if (!r.results[i]) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 			goto out;
 		}
 	*report = dir_report(&r, dir, o->at); /* takes the results */
 	if (!*report)
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 out:
 	for (size_t i = 0; i < r.f.n; i++) {
 		if (r.results)

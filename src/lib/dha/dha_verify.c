@@ -636,7 +636,7 @@ int dha_batch_init(dha_batch *b, const ats_dha_verify_opts *o, ats_err *err)
 	}
 	if (o->anchors && o->anchors[0]) {
 		if (!(b->store = X509_STORE_new()))
-			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(err, ATS_ENOMEM, "trust anchor %s: out of memory", o->anchors[0]);
 		X509_STORE_set_flags(b->store, X509_V_FLAG_PARTIAL_CHAIN);
 		for (int i = 0; o->anchors[i]; i++)
 			if ((rc = load_anchor(b->store, o->anchors[i], err)) != 0)

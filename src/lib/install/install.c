@@ -142,7 +142,7 @@ static int load_cas(inst_ctx *c)
 			return rc;
 		c->pem[i] = malloc(ats_pem_encoded_len(c->der_len[i], "CERTIFICATE"));
 		if (!c->pem[i])
-			return ats_err_set(c->err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(c->err, ATS_ENOMEM, "%s: out of memory encoding the embedded certificate", ca->name);
 		c->pem_len[i] = ats_pem_encode(c->der[i], c->der_len[i], "CERTIFICATE", c->pem[i]);
 	}
 	return 0;
@@ -184,7 +184,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	for (size_t k = 0; o->cas && o->cas[k]; k++) {
 		const ats_ca *ca = ats_catalog_find(o->cas[k]);
 		if (!ca)
-			return ats_err_set(err, ATS_EUSAGE, "--ca '%s': not one of the six (see atscheck "
+			return ats_err_set(err, ATS_EUSAGE, "CA '%s': not one of the six (see atscheck "
 					   "bundle list)", o->cas[k]);
 		for (int i = 0; i < ATS_CA_COUNT; i++)
 			named[i] = named[i] || ats_catalog_get(i) == ca;
@@ -196,7 +196,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	c.tool_output = json_array();
 	r = json_object();
 	if (!c.changes || !c.notes || !c.problems || !c.cas || !c.tool_output || !r) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "installing into %s: out of memory", o->root ? o->root : "/");
 		goto out;
 	}
 	/* The pins, before anything is read or written. */

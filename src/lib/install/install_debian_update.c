@@ -310,7 +310,7 @@ static int journal_links(inst_ctx *c)
 		}
 		closedir(d);
 	}
-	int rc = b.oom ? ats_err_set(c->err, ATS_ENOMEM, "out of memory")
+	int rc = b.oom ? ats_err_set(c->err, ATS_ENOMEM, "%s: out of memory journalling its links", DEB_CERTS)
 		       : inst_write(c, DEB_JOURNAL, b.p, b.n, "journal", -1);
 	ats_buf_free(&b);
 	return rc;

@@ -50,10 +50,10 @@ static void short_name(X509 *x, char *out, size_t n)
 int ats_lab_roots_add(ats_lab_roots **l, X509 *x, ats_err *err)
 {
 	if (!*l && !(*l = calloc(1, sizeof(**l))))
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "lab roots: out of memory adding a certificate");
 	lab_root *v = realloc((*l)->v, ((*l)->n + 1) * sizeof(*v));
 	if (!v)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "lab roots: out of memory adding a certificate");
 	(*l)->v = v;
 	lab_root *r = &v[(*l)->n++];
 	X509_up_ref(x);

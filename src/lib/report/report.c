@@ -54,9 +54,9 @@ char *ats_report_render(const json_t *r, ats_format fmt, const ats_render_opts *
 	case ATS_FMT_MARKDOWN:
 	case ATS_FMT_HTML:
 		if (!fleet) {
-			ats_err_set(err, ATS_EUSAGE, "--format %s is for fleet summaries (atscheck report "
-				    "merge); use text, json, prometheus, junit or nagios",
-				    format_names[fmt]);
+			ats_err_set(err, ATS_EUSAGE, "format %s is for fleet summaries (atscheck report "
+				    "merge); a %s report renders as text, json, prometheus, junit or nagios",
+				    format_names[fmt], ats_json_str(r, "command"));
 			return NULL;
 		}
 		s = fmt == ATS_FMT_HTML ? ats_merge_html(r) : ats_merge_markdown(r);

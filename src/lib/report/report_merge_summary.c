@@ -255,7 +255,7 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 		base = json_load_file(m->o.baseline, 0, &je);
 		if (!base || strcmp(ats_json_str(base, "command"), "merge") != 0 ||
 		    !json_is_array(json_object_get(base, "devices"))) {
-			rc = ats_err_set(err, ATS_EPARSE, "--baseline %s: %s", m->o.baseline,
+			rc = ats_err_set(err, ATS_EPARSE, "baseline %s: %s", m->o.baseline,
 					 base ? "not a fleet summary (atscheck report merge --format json)"
 					      : je.text);
 			goto out;
