@@ -1,6 +1,9 @@
 /* Audit: stores × the six CAs → one status per CA per store, a verdict per store, and the
  * problems with their fixes. Statuses (exact words in reports): present, variant, impostor,
- * expired, not-yet-valid, deselected, missing. */
+ * expired, not-yet-valid, deselected, missing.
+ *
+ * Layer 3: reads store/ (and builds its report with report/tree.h); nothing above.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_AUDIT_H
 #define ATS_AUDIT_H
 

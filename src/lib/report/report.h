@@ -5,7 +5,11 @@
  * Every renderer works from the common shape, so a command it does not know still renders:
  * "problems" (severity, message, fix, store?, ca?, cause?) and "checks" (name, status
  * pass|warn|fail, message) are the generic parts; audit's stores[].cas[] and probe's probes[]
- * get their own metrics and test cases. reports/README.md is the contract. */
+ * get their own metrics and test cases. reports/README.md is the contract.
+ *
+ * Layer 6, the top of the library: renderers read a report and include only report/ and base/;
+ * building one is report/tree.h (layer 1), which every command uses.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_REPORT_H
 #define ATS_REPORT_H
 
