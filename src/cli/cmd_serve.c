@@ -123,6 +123,8 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage_fail(&cmd, "--no-h2 and --alpn: give one of them, once");
 	if (opts[8].given + opts[9].given + opts[10].given > 1)
 		return cli_usage_fail(&cmd, "--plain, --stall and --reset: give at most one");
+	if (!o.cert_file || !o.key_file)
+		return cli_usage_fail(&cmd, "needs --cert FILE and --key FILE");
 	if (no_h2)
 		o.alpn = "http/1.1";
 	o.mode = (ats_serve_mode)mode;

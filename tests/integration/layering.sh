@@ -74,49 +74,35 @@ flags() { grep -rEn 'ats_err_set\([^;]*"([^"]*[ (])?--[a-z]' "$1/src/lib" "$1/pr
 noflags() { ! flags "$1"; }
 check "no library error names a command-line flag" noflags "$ATS_SOURCE_DIR"
 
-# Scratch copies of the tree, each with one planted fault, which the checker must reject.
+# Scratch copies of the tree, each with one planted fault, which the checker must reject and
+# name. One case a line: what is planted | the fault line it must write | file | line [| file | line].
 scratch() {
   local d=$T/$1
   mkdir -p "$d/src" "$d/probes"
   cp -r "$ATS_SOURCE_DIR/src/lib" "$d/src/" && cp -r "$ATS_SOURCE_DIR/probes/serve" "$d/probes/"
   echo "$d"
 }
-plant() { printf '%s\n' "$2" >>"$1"; }
-
-d=$(scratch up)
-plant "$d/src/lib/base/util.c" '#include "audit/audit.h"'
-check "base including audit (above it) is caught" rejects "$d"
-check "... and named with the file and line" grep -q "src/lib/base/util.c:[0-9]*: base (level 0) includes audit" "$d.faults"
-
-d=$(scratch tree)
-plant "$d/src/lib/report/tree.c" '#include "report/report.h"'
-check "report/tree including a renderer is caught" rejects "$d"
-
-d=$(scratch peer)
-plant "$d/src/lib/probe/probe.c" '#include "install/install.h"'
-check "probe including its peer install is caught" rejects "$d"
-check "... as a peer include" grep -q "probe includes its peer install" "$d.faults"
-
-d=$(scratch loop)
-plant "$d/src/lib/probe/probe.c" '#include "dha/dha.h"'
-plant "$d/src/lib/dha/dha_dir.c" '#include "probe/probe.h"'
-check "a loop between probe and dha is caught" rejects "$d"
-check "... named as a loop" grep -q "include loop between dha and probe" "$d.faults"
-
-d=$(scratch lib-serve)
-plant "$d/src/lib/check/check.c" '#include "serve/serve.h"'
-check "the library including the look-alike endpoint is caught" rejects "$d"
-
-d=$(scratch unplaced)
-mkdir -p "$d/src/lib/newmod" && printf '#include "base/util.h"\n' >"$d/src/lib/newmod/new.c"
-check "a module with no place in the order is caught" rejects "$d"
+n=0
+while IFS='|' read -r what needle f1 l1 f2 l2; do
+  [ -n "$what" ] || continue
+  n=$((n + 1))
+  d=$(scratch "case$n")
+  mkdir -p "$(dirname "$d/$f1")" && printf '%s\n' "$l1" >>"$d/$f1"
+  [ -z "${f2:-}" ] || printf '%s\n' "$l2" >>"$d/$f2"
+  check "$what is caught" rejects "$d"
+  check "... and named: $needle" grep -q -- "$needle" "$d.faults"
+done <<'CASES'
+base including audit (above it)|src/lib/base/util.c:[0-9]*: base (level 0) includes audit|src/lib/base/util.c|#include "audit/audit.h"
+report/tree including a renderer|report/tree (level 1) includes report|src/lib/report/tree.c|#include "report/report.h"
+probe including its peer install|probe includes its peer install|src/lib/probe/probe.c|#include "install/install.h"
+a loop between probe and dha|include loop between dha and probe|src/lib/probe/probe.c|#include "dha/dha.h"|src/lib/dha/dha_dir.c|#include "probe/probe.h"
+the library including the look-alike endpoint|check (level 5) includes serve|src/lib/check/check.c|#include "serve/serve.h"
+a module with no place in the order|module newmod has no place|src/lib/newmod/new.c|#include "base/util.h"
+a function declared by hand in a .c file|a declaration by hand|src/lib/report/report_text_probe.c|void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);
+CASES
 
 d=$(scratch flag)
-plant "$d/src/lib/probe/probe.c" 'static int f(ats_err *err) { return ats_err_set(err, 1, "--endpoint %s: bad", "x"); }'
+printf '%s\n' 'static int f(ats_err *err) { return ats_err_set(err, 1, "--endpoint %s: bad", "x"); }' >>"$d/src/lib/probe/probe.c"
 check "a library error naming a flag is caught" flags "$d"
-
-d=$(scratch byhand)
-plant "$d/src/lib/report/report_text_probe.c" 'void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);'
-check "a function declared by hand in a .c file is caught" rejects "$d"
 
 finish
