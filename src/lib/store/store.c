@@ -94,8 +94,11 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		ats_store_cert *v = realloc(s->certs, cap * sizeof(*v));
-		if (!v)
+		if (!v) {
+			add_problem(s->problems, c->file, pos.line, pos.index,
+				    "out of memory: this certificate was not read");
 			return;
+		}
 		s->certs = v;
 		s->cap = cap;
 	}
@@ -104,6 +107,10 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 	sc->der = malloc(len);
 	sc->file = strdup(c->file);
 	if (!sc->der || !sc->file || ats_der_cert_read(der, len, &dc) != 0) {
+		add_problem(s->problems, c->file, pos.line, pos.index,
+			    !sc->der || !sc->file ? "out of memory: this certificate was not read"
+						  : "not a certificate atscheck can read (its DER is "
+						    "malformed): left out");
 		free(sc->der);
 		free(sc->file);
 		return;
