@@ -6,7 +6,8 @@
 # program the installed units run is there, systemd-analyze verify accepts the units and rates the
 # service's sandbox 2.5 or lower, the timer is registered but not enabled (README, "Debian
 # package"), an admin's `systemctl enable` survives a reinstall, and purge leaves nothing behind.
-# Then systemd-nspawn boots that root and the service runs for real, sandboxed, and writes its files.
+# Then systemd-nspawn boots that root and the service runs for real, sandboxed: its check audits
+# and probes a look-alike endpoint on 127.0.0.1, and it writes and publishes its files.
 # Needs root (chroot) and, the first time, Debian's mirror (apt's sources on this machine). Only
 # the native architecture: a cross build's package is checked by package_deb.sh.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
@@ -109,24 +110,37 @@ rc=0; apt_install --reinstall || rc=$?
 check "reinstall (exit $rc)" test "$rc" -eq 0
 check "the admin's enable survives the reinstall" test -L "$wants"
 
-# The service for real, when this machine can boot the root as a container.
-# The root boots straight into atscheck.service (systemd.unit=), which a test drop-in makes an
-# audit (the suite reaches nothing beyond this machine) and ends the container when done.
-# node_exporter's folder belongs to its own user, 0755, as Debian's prometheus-node-exporter makes
-# it: the sandboxed run cannot write there; the publish step must.
+# The service for real: the root boots straight into atscheck.service (systemd.unit=), whose test
+# drop-in points the check at the look-alike endpoint on this machine's 127.0.0.1 (the container
+# shares its network; the suite reaches nothing beyond) and ends the container when done. So the
+# whole job, audit and HTTP/2 + HTTP/1.1 probe, runs inside the sandbox. node_exporter's folder
+# belongs to its own user, 0755, as Debian's prometheus-node-exporter makes it: the sandboxed run
+# cannot write there; the publish step must.
 if ! command -v systemd-nspawn >/dev/null; then
   fail "systemd-nspawn is missing (package systemd-container, in contrib/deps/debian-packages.txt)"
 elif ! timeout 60 systemd-nspawn -q --register=no --keep-unit -D "$R" --pipe /bin/true >"$T/nspawn.log" 2>&1; then
-  # A machine that cannot start containers at all (no namespaces for us): say so, check the rest.
+  # A machine that cannot start containers (a chroot without the cgroup mounts): say so.
   sed 's/^/    nspawn: /' "$T/nspawn.log" | head -5
   echo "SKIPPED: the service's real run (systemd-nspawn cannot start a container on this machine)"
 else
+  unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
+  "$ATS_BUILD_DIR/tests/mkpki" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" >/dev/null || fail "mkpki"
+  d=$T/pki/good
+  "$ATSCHECK" serve --cert "$d/server-cert.pem" --key "$d/server.key" --chain "$d/server-chain.pem" \
+    --listen 127.0.0.1:0 --quiet >"$T/serve.out" 2>"$T/serve.err" &
+  _pids+=($!)
+  for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+  check "the look-alike endpoint listens on 127.0.0.1:$port" test -n "$port"
+  mkdir -p "$R/etc/atscheck-test"
+  cp "$d/lab.pem" "$d/trust.pem" "$R/etc/atscheck-test/"
   inroot useradd --system --no-create-home prometheus >/dev/null 2>&1
   install -d -m 755 "$R/var/lib/prometheus/node-exporter"
   inroot chown prometheus:prometheus /var/lib/prometheus/node-exporter
   mkdir -p "$R/etc/systemd/system/atscheck.service.d"
-  printf '%s\n' '[Unit]' 'SuccessAction=exit-force' 'FailureAction=exit-force' 'FailureActionExitStatus=7' \
-    '[Service]' 'Environment=ATSCHECK_COMMAND=audit' > "$R/etc/systemd/system/atscheck.service.d/test.conf"
+  printf '%s\n' '[Unit]' 'SuccessAction=exit-force' 'FailureAction=exit-force' 'SuccessActionExitStatus=0' 'FailureActionExitStatus=7' \
+    '[Service]' "Environment=\"ATSCHECK_ARGS=--endpoint https://localhost:$port/ --resolve localhost:$port:127.0.0.1 --lab-roots /etc/atscheck-test/lab.pem --cacert /etc/atscheck-test/trust.pem --timeout 5\"" \
+    > "$R/etc/systemd/system/atscheck.service.d/test.conf"
   timeout 120 systemd-nspawn -q --register=no --keep-unit -D "$R" -b systemd.unit=atscheck.service \
     >"$T/nspawn.log" 2>&1
   rc=$?
@@ -139,16 +153,21 @@ else
     journalctl -D "$R/var/log/journal" -u atscheck.service --no-pager 2>&1 | tail -15 | sed 's/^/    journal: /'
   fi
   st="$R/var/lib/private/atscheck"
-  check "the run wrote /var/lib/atscheck/report.json (verdict OK)" jq -e '.verdict == "OK"' "$st/report.json"
+  # CRITICAL: the test PKI's roots carry Amazon's names with other keys (impostors to the audit).
+  check "the run wrote /var/lib/atscheck/report.json: a check, CRITICAL (the lab's impostor roots)" \
+    jq -e '.command == "check" and .verdict == "CRITICAL"' "$st/report.json"
+  check "... whose probes reached the endpoint from the sandbox: h2 200, HTTP/1.1 505, both OK" \
+    jq -e '[.probe.probes[] | [.name, .verdict, .http.status, .tls.alpn]]
+           == [["h2", "OK", 200, "h2"], ["http/1.1", "OK", 505, "http/1.1"]]' "$st/report.json"
   owner=$(stat -c %u "$st/report.json" 2>/dev/null)
   check "... as a transient user (DynamicUser: uid $owner, in 61184-65519), not root" \
     test "${owner:-0}" -ge 61184 -a "${owner:-0}" -le 65519
   prom="$R/var/lib/prometheus/node-exporter/atscheck.prom"
-  check "publish put the textfile in node_exporter's folder (verdict 0)" \
-    grep -qx 'atscheck_check_verdict{command="audit"} 0' "$prom"
+  check "publish put the textfile in node_exporter's folder (verdict 2)" \
+    grep -qx 'atscheck_check_verdict{command="check"} 2' "$prom"
   check "promtool accepts the published textfile" promtool check metrics < "$prom"
   check "nothing staged is left in the state folder" test ! -e "$st/atscheck.prom"
-  rm -rf "$R/etc/systemd/system/atscheck.service.d"
+  rm -rf "$R/etc/systemd/system/atscheck.service.d" "$R/etc/atscheck-test"
 fi
 
 # What a run leaves, then purge: nothing of atscheck stays.
