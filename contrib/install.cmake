@@ -18,10 +18,12 @@ install(CODE "
     endif()
   endforeach()
   string(APPEND ATS_LIBEXECDIR /atscheck)
-  string(MAKE_C_IDENTIFIER \"\${_prefix}\" _tag)
+  # One scratch copy per install (cpack and cmake --install may run side by side), then removed.
+  string(MD5 _tag \"\$ENV{DESTDIR}\${_prefix}\")
   set(_unit \"${CMAKE_BINARY_DIR}/contrib/unit-\${_tag}/atscheck.service\")
   configure_file(\"${CMAKE_CURRENT_LIST_DIR}/systemd/atscheck.service.in\" \"\${_unit}\" @ONLY)
   file(INSTALL DESTINATION \"\${_prefix}/lib/systemd/system\" TYPE FILE FILES \"\${_unit}\")
+  file(REMOVE_RECURSE \"${CMAKE_BINARY_DIR}/contrib/unit-\${_tag}\")
 ")
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/systemd/atscheck.timer DESTINATION lib/systemd/system)
 install(PROGRAMS ${CMAKE_CURRENT_LIST_DIR}/systemd/atscheck-textfile
