@@ -6,22 +6,21 @@
 #                           systemd-analyze security --offline rates ROOT's UNIT at MAX or lower
 
 _unit_programs() {
-  sed -nE -e 's/^Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition)=[-@:+!]*([^ ]+).*/\2/p' \
-          -e 's/^Environment=ATSCHECK=([^ ]+).*/\1/p' "$1"
+  sed -nE -e 's/^(Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition))=[-@:+!]*([^ ]+).*/\1=\3/p' \
+          -e 's/^Environment=(ATSCHECK=[^ ]+).*/\1/p' "$1"
 }
 
 check_unit_paths() {
   local root=$1 unit p n=0 seen=" "
-  for unit in "$root"/lib/systemd/system/*.service "$root"/usr/lib/systemd/system/*.service; do
+  for unit in "$root"/lib/systemd/system/atscheck*.service "$root"/usr/lib/systemd/system/atscheck*.service; do
     [ -f "$unit" ] || continue
     # /lib is /usr/lib in a merged-/usr root: each file once.
     case "$seen" in *" $(readlink -f "$unit") "*) continue ;; esac
     seen+="$(readlink -f "$unit") "
-    case "$(basename "$unit")" in atscheck*) ;; *) continue ;; esac
     for p in $(_unit_programs "$unit"); do
       n=$((n + 1))
-      check "$(basename "$unit") runs $p, which the package has (absolute, executable)" \
-        bash -c "case '$p' in /*) test -x '$root$p' -a -f '$root$p' ;; *) false ;; esac"
+      check "$(basename "$unit"): $p is in the package (absolute, executable)" \
+        bash -c "p='${p#*=}'; case \$p in /*) test -x '$root'\$p -a -f '$root'\$p ;; *) false ;; esac"
     done
   done
   check "the units name programs at all ($n)" test "$n" -gt 0
