@@ -12,16 +12,21 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"Usage: atscheck report merge FILE|DIR... [--baseline FILE] [--horizon DAYS] [--jobs N]\n"
-	"                             [--at TIME] [--format FMT] [--output FILE]\n"
+	"Usage: atscheck report merge FILE|DIR... [--baseline FILE] [--horizon DAYS] [--stale DAYS]\n"
+	"                             [--devices FILE] [--jobs N] [--at TIME] [--format FMT]\n"
+	"                             [--output FILE]\n"
 	"       atscheck report render FILE [--format FMT] [-w DAYS] [-c DAYS] [--output FILE]\n\n"
 	"merge: folds device reports (atscheck ... --format json; folders are searched for *.json)\n"
 	"into one fleet summary: devices per verdict, per missing CA, per problem cause and per\n"
-	"OpenSSL/libcurl version, the devices behind each, what expires within the horizon, and with\n"
-	"--baseline (an earlier merge --format json) the devices whose state got worse. Files that\n"
-	"cannot be read or are not whole reports are counted and named, never fatal.\n"
-	"  --baseline FILE  an earlier summary (report merge --format json) to compare with\n"
+	"OpenSSL/libcurl version (exact counts, the first 20 devices by name behind each), what\n"
+	"expires within the horizon, stale devices, and with --baseline the devices whose state got\n"
+	"worse or that stopped reporting. A device counts once, by its newest report (the report's\n"
+	"own time). Files that cannot be read or are not whole reports are counted and named (the\n"
+	"first 1,000), never fatal. Memory stays flat: about 32 bytes per device.\n"
+	"  --baseline FILE  an earlier run's --devices file (or its JSON summary, up to 10,000 devices)\n"
 	"  --horizon DAYS   list what expires within DAYS of --at (default 365)\n"
+	"  --stale DAYS     a device whose newest report is older than DAYS is stale (default 2)\n"
+	"  --devices FILE   write every device (JSON Lines: device, verdict, at, causes, file)\n"
 	"  --jobs N         parsing threads (default: the number of cores)\n"
 	"  --format FMT     text (default), json, markdown, html, prometheus, junit\n\n"
 	"render: prints a saved report (any command's --format json) in another format.\n"
@@ -33,7 +38,7 @@ static const char usage[] =
 	"unusable files, worse than the baseline), 2 a device is CRITICAL, 3 no report found or bad\n"
 	"usage. render: the report's own exit code (nagios: with the day thresholds applied).\n";
 
-enum { OPT_BASELINE = CLI_OPT_FIRST_OWN, OPT_HORIZON, OPT_JOBS };
+enum { OPT_BASELINE = CLI_OPT_FIRST_OWN, OPT_HORIZON, OPT_JOBS, OPT_STALE, OPT_DEVICES };
 
 static int days_arg(const char *opt, const char *arg, int *out)
 {
@@ -110,6 +115,8 @@ int cmd_report(int argc, char **argv)
 		{"baseline", required_argument, NULL, OPT_BASELINE},
 		{"horizon", required_argument, NULL, OPT_HORIZON},
 		{"jobs", required_argument, NULL, OPT_JOBS},
+		{"stale", required_argument, NULL, OPT_STALE},
+		{"devices", required_argument, NULL, OPT_DEVICES},
 		{"warning", required_argument, NULL, 'w'},
 		{"critical", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
@@ -144,6 +151,13 @@ int cmd_report(int argc, char **argv)
 			if (days_arg("--horizon", optarg, &mo.horizon_days) != 0)
 				return ATS_VERDICT_UNKNOWN;
 			break;
+		case OPT_STALE:
+			if (days_arg("--stale", optarg, &mo.stale_days) != 0)
+				return ATS_VERDICT_UNKNOWN;
+			if (mo.stale_days == 0)
+				return cli_fail("--stale 0: expected at least one day");
+			break;
+		case OPT_DEVICES: mo.devices_file = optarg; break;
 		case OPT_JOBS: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -176,6 +190,7 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report");
 	}
 	mo.at = c.at;
+	mo.tmpdir = getenv("TMPDIR");
 	int rc = ats_merge_run((const char *const *)argv + optind, (size_t)(argc - optind), &mo,
 			       &summary, &err);
 	cli_progress_end();
