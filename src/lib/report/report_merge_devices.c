@@ -77,26 +77,6 @@ static void row_line(FILE *f, const ats_merge *m, const char *shown, const char 
 	fputs("}\n", f);
 }
 
-static json_t *row_json(const ats_merge *m, const char *shown, const char *name, const char *mid,
-			const char *file, const dev *d, const uint32_t *p, int stale)
-{
-	char at[32];
-	json_t *causes = json_array();
-	for (uint32_t c = 0; c < p[P_NCAUSES]; c++)
-		json_array_append_new(causes, json_string(m->causes.s[p[P_NCAUSES + 1 + c]]));
-	int64_t age = (int64_t)m->o.at - (int64_t)d->time;
-	json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o}", "device", shown, "file", file,
-			      "verdict", ats_merge_verdicts[p[P_VERDICT] & 3], "command",
-			      m->commands.s[p[P_COMMAND]], "at",
-			      ats_time_format((time_t)d->time, at, sizeof(at)), "age_seconds",
-			      (json_int_t)(age < 0 ? 0 : age), "stale", stale, "causes", causes);
-	if (r && *mid) {
-		json_object_set_new(r, "name", json_string(name));
-		json_object_set_new(r, "machine_id", json_string(mid));
-	}
-	return r;
-}
-
 static int add_name(pick *p, uint64_t key, const char *name)
 {
 	return ats_pick_wants(p, key, name) ? ats_pick_add(p, key, name, NULL) : (p->seen++, 0);
@@ -164,8 +144,13 @@ int ats_merge_devices(ats_merge *m, fleet_end *e, ats_err *err)
 		 * fresh within each), then by name. */
 		uint64_t key = (uint64_t)(3 - ats_merge_rank((int)(p[P_VERDICT] & 3))) * 2 + !stale;
 		if (ats_pick_wants(&e->rows, key, shown)) {
-			json_t *row = row_json(m, shown, name, mid, file, d, p, stale);
-			if (!row || ats_pick_add(&e->rows, key, shown, row) != 0)
+			char *text = NULL;
+			size_t tlen;
+			FILE *mf = open_memstream(&text, &tlen);
+			if (!mf)
+				goto out;
+			row_line(mf, m, shown, name, mid, file, d, p, stale);
+			if (fclose(mf) != 0 || ats_pick_add_text(&e->rows, key, shown, text) != 0)
 				goto out;
 		} else {
 			e->rows.seen++;

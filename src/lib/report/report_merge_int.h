@@ -58,6 +58,7 @@ typedef struct pick_ent {
 	uint64_t key;
 	char *name;
 	json_t *obj;
+	char *text; /* or a JSON text, parsed when the pick is read (rows: far smaller than a tree) */
 } pick_ent;
 typedef struct pick {
 	pick_ent *v;
@@ -72,6 +73,8 @@ void ats_pick_init(pick *p, size_t bound);
 int ats_pick_wants(const pick *p, uint64_t key, const char *name);
 /* Adds a copy of name and takes obj (NULL allowed); counts it in seen either way. -1 on OOM. */
 int ats_pick_add(pick *p, uint64_t key, const char *name, json_t *obj);
+/* The same, with a JSON text (malloc'd, taken) instead of an object. */
+int ats_pick_add_text(pick *p, uint64_t key, const char *name, char *text);
 /* Sorts and cuts to the bound; entries in v[0..n). */
 void ats_pick_finish(pick *p);
 void ats_pick_free(pick *p);

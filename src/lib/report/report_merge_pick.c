@@ -34,6 +34,7 @@ static void cut(pick *p)
 	qsort(p->v, p->n, sizeof(*p->v), cmp_ent);
 	for (size_t i = p->bound; i < p->n; i++) {
 		free(p->v[i].name);
+		free(p->v[i].text);
 		json_decref(p->v[i].obj);
 	}
 	if (p->n >= p->bound) {
@@ -44,26 +45,35 @@ static void cut(pick *p)
 	}
 }
 
-int ats_pick_add(pick *p, uint64_t key, const char *name, json_t *obj)
+static int add(pick *p, uint64_t key, const char *name, json_t *obj, char *text)
 {
 	p->seen++;
 	if (!p->bound || !ats_pick_wants(p, key, name)) {
 		json_decref(obj);
+		free(text);
 		return 0;
 	}
 	if (p->n == 2 * p->bound)
 		cut(p);
-	if (!p->v && !(p->v = malloc(2 * p->bound * sizeof(*p->v)))) {
-		json_decref(obj);
-		return -1;
-	}
 	char *copy = strdup(name);
-	if (!copy) {
+	if (!copy || (!p->v && !(p->v = malloc(2 * p->bound * sizeof(*p->v))))) {
+		free(copy);
 		json_decref(obj);
+		free(text);
 		return -1;
 	}
-	p->v[p->n++] = (pick_ent){key, copy, obj};
+	p->v[p->n++] = (pick_ent){key, copy, obj, text};
 	return 0;
+}
+
+int ats_pick_add(pick *p, uint64_t key, const char *name, json_t *obj)
+{
+	return add(p, key, name, obj, NULL);
+}
+
+int ats_pick_add_text(pick *p, uint64_t key, const char *name, char *text)
+{
+	return add(p, key, name, NULL, text);
 }
 
 void ats_pick_finish(pick *p)
@@ -75,6 +85,7 @@ void ats_pick_free(pick *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].name);
+		free(p->v[i].text);
 		json_decref(p->v[i].obj);
 	}
 	free(p->v);

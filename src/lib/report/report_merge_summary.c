@@ -90,7 +90,13 @@ static json_t *picked(pick *p)
 	json_t *a = json_array();
 	ats_pick_finish(p);
 	for (size_t i = 0; i < p->n; i++) {
-		if (p->v[i].obj)
+		if (p->v[i].text) {
+			json_t *o = json_loads(p->v[i].text, 0, NULL);
+			free(p->v[i].text); /* the tree is built once: the text goes as it is read */
+			p->v[i].text = NULL;
+			if (o)
+				json_array_append_new(a, o);
+		} else if (p->v[i].obj)
 			json_array_append(a, p->v[i].obj);
 		else
 			json_array_append_new(a, json_string(p->v[i].name));
@@ -178,6 +184,10 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	if (m->o.baseline && (rc = ats_merge_baseline(m, &e, err)) != 0)
 		goto out;
 	rc = ATS_ENOMEM;
+	/* The records are done with: the tree below is built in the room they leave. */
+	free(m->devs);
+	m->devs = NULL;
+	m->ndev = m->cap_dev = 0;
 
 	json_object_set_new(s, "command", json_string("merge"));
 	json_object_set_new(s, "at", json_string(ats_time_format(m->o.at, buf, sizeof(buf))));
