@@ -80,7 +80,7 @@ done
 # At 10,000: the same counts as jq -s computes, and the time jq takes.
 dirs=()
 for ((k = 0; k < 10; k++)); do dirs+=("$W/fleet/$(printf %04d $k)"); done
-JQPROG='{
+export JQPROG='{
   by_verdict: (group_by(.verdict) | map({(.[0].verdict): length}) | add),
   missing_cas: ([.[] | [.stores[]? | select(.error == null) | .cas[] | select(.status == "missing" or .status == "deselected") | .name] | unique | .[]]
                 | group_by(.) | map({(.[0]): length}) | add),
