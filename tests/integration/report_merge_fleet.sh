@@ -51,6 +51,7 @@ echo 'hello' > "$F/001/not-json.json"
 truncate -s 2G "$F/huge.json"
 ln -s loop-b.json "$F/loop-a.json"; ln -s loop-a.json "$F/loop-b.json"
 ln -s .. "$F/000/up"   # a symlinked folder pointing back up: not followed
+printf '{"x' > "$F/000/$(printf 'odd\xffname.json')"   # a file name that is not UTF-8
 
 expect_exit 2 "merge of 1,000 devices and the odd files: CRITICAL devices, not an error" \
   /usr/bin/time -f '%M' -o "$T/rss" "$ATSCHECK" report merge "$F" --at $AT --format json --devices "$T/devices.jsonl"
@@ -72,8 +73,9 @@ check "the report from the future is counted and named" \
   jq -e '.report_time.future.reports == 1 and (.report_time.future.files[0] | endswith("future.json"))' "$T/m.json"
 check "the report with no time is counted and named" \
   jq -e '.report_time.missing.reports == 1 and (.report_time.missing.files[0] | endswith("timeless.json"))' "$T/m.json"
-check "5 unusable files (truncated, not JSON, huge, two loops), each named" \
-  jq -e '(.bad_files | length) == 5 and .files.unreadable + .files.partial == 5 and .bad_files_complete' "$T/m.json"
+check "6 unusable files (truncated, not JSON, huge, two loops, a name not UTF-8), each named" \
+  jq -e '(.bad_files | length) == 6 and .files.unreadable + .files.partial == 6 and .bad_files_complete' "$T/m.json"
+check "the name that is not UTF-8 is named, its odd byte as ?" jq -e 'any(.bad_files[]; .file | endswith("/odd?name.json"))' "$T/m.json"
 for f in truncated.json not-json.json huge.json loop-a.json loop-b.json; do
   check "$f named with its fault" bash -c "jq -e '.bad_files[] | select(.file | endswith(\"/$f\"))' '$T/m.json' >/dev/null && grep -q '$f' '$T/m.err'"
 done
@@ -139,7 +141,7 @@ if command -v chromium >/dev/null; then
   chrome "file://$T/fleet.html" "$T/dom.html" --dump-dom
   check "chromium rendered the page" grep -q '</html>' "$T/dom.html"
   for h in "Devices per verdict" "Problems (devices per cause)" "Stale devices: no report for more than 2 days" \
-           "Since the baseline" "Report files not used (5)" "Every device"; do
+           "Since the baseline" "Report files not used (6)" "Every device"; do
     check "section: $h" grep -qF "$h" "$T/dom.html"
   done
   shown() { grep -o '<tr data-v="[A-Z]*" data-s="[01]">' "$1" | wc -l; }
