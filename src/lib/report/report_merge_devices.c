@@ -49,13 +49,16 @@ static void display(char *out, size_t n, const char *name, const char *mid, cons
 		snprintf(out, n, "%s", name);
 }
 
+/* One device as a JSON object on one line. The summary's rows (full 0) carry the machine id only
+ * where two machines share a name (the baseline needs it only there); the devices file has it
+ * always. */
 static void row_line(FILE *f, const ats_merge *m, const char *shown, const char *name, const char *mid,
-		     const char *file, const dev *d, const uint32_t *p, int stale)
+		     const char *file, const dev *d, const uint32_t *p, int stale, int full)
 {
 	char at[32];
 	fputs("{\"device\":", f);
 	ats_merge_json_str(f, shown);
-	if (*mid) {
+	if (*mid && (full || (d->prof & DEV_SHARED))) {
 		fputs(",\"name\":", f);
 		ats_merge_json_str(f, name);
 		fputs(",\"machine_id\":", f);
@@ -126,7 +129,7 @@ int ats_merge_devices(ats_merge *m, fleet_end *e, ats_err *err)
 		int stale = d->time < e->stale_before;
 		display(shown, sizeof(shown), name, mid, d);
 		if (out)
-			row_line(out, m, shown, name, mid, file, d, p, stale);
+			row_line(out, m, shown, name, mid, file, d, p, stale, 1);
 		uint64_t miss = (uint64_t)p[P_MISS_LO] | (uint64_t)p[P_MISS_HI] << 32;
 		for (uint32_t c = 0; c < m->cas.n && c < MAX_CAS; c++)
 			if ((miss & (1ull << c)) && add_name(&e->by_ca[c], 0, shown) != 0)
@@ -149,8 +152,13 @@ int ats_merge_devices(ats_merge *m, fleet_end *e, ats_err *err)
 			FILE *mf = open_memstream(&text, &tlen);
 			if (!mf)
 				goto out;
-			row_line(mf, m, shown, name, mid, file, d, p, stale);
-			if (fclose(mf) != 0 || ats_pick_add_text(&e->rows, key, shown, text) != 0)
+			row_line(mf, m, shown, name, mid, file, d, p, stale, 0);
+			if (fclose(mf) != 0) {
+				free(text);
+				goto out;
+			}
+			char *fit = realloc(text, tlen + 1); /* a memory stream keeps room to grow */
+			if (ats_pick_add_text(&e->rows, key, shown, fit ? fit : text) != 0)
 				goto out;
 		} else {
 			e->rows.seen++;
