@@ -90,6 +90,10 @@ check "--devices: the same verdict counts as the summary" \
 check "summary lists every device here (1,002 < the 10,000 row bound)" jq -e '(.devices | length) == 1002 and .devices_complete' "$T/m.json"
 check "versions a report does not carry are said so, not '(none)'" \
   jq -e '.versions.libcurl == [{"version": "(not in the report)", "devices": 1002}]' "$T/m.json"
+"$ATSCHECK" report merge "$F" --at $AT --format text > "$T/m.txt" 2>/dev/null
+check "text: libcurl not recorded, said so" grep -q 'libcurl   not recorded in the reports of 1002 devices' "$T/m.txt"
+check "text: the stale section with its count" grep -q '20 devices, the longest silent first: dev-00007' "$T/m.txt"
+check "text: a cause names 8 examples and the exact rest" grep -qE 'devices: dev-[0-9]+(, dev-[0-9]+){7} and 293 more' "$T/m.txt"
 "$ATSCHECK" report merge "$F" --at $AT --stale 10 --format json > "$T/s10.json" 2>/dev/null
 check "--stale 10: nobody is stale" jq -e '.stale.devices == 0' "$T/s10.json"
 expect_exit 3 "--stale 0 is refused" "$ATSCHECK" report merge "$F" --stale 0

@@ -199,9 +199,14 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		{"openssl", "OpenSSL"}, {"libcurl", "libcurl"}, {"atscheck", "atscheck"}};
 	for (int c = 0; c < 3; c++) {
 		ats_buf_printf(b, s->md ? "- %s: " : "  %-9s ", comps[c][1]);
-		json_array_foreach(json_object_get(json_object_get(r, "versions"), comps[c][0]), i, e)
-			ats_buf_printf(b, "%s%s (%lld)", i ? ", " : "", ats_json_str(e, "version"),
-				       num(e, "devices"));
+		json_array_foreach(json_object_get(json_object_get(r, "versions"), comps[c][0]), i, e) {
+			if (strcmp(ats_json_str(e, "version"), "(not in the report)") == 0)
+				ats_buf_printf(b, "%snot recorded in the reports of %lld devices", i ? ", " : "",
+					       num(e, "devices"));
+			else
+				ats_buf_printf(b, "%s%s (%lld)", i ? ", " : "", ats_json_str(e, "version"),
+					       num(e, "devices"));
+		}
 		ats_buf_printf(b, "\n");
 	}
 
