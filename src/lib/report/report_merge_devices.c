@@ -15,12 +15,40 @@
 
 const char *const ats_merge_verdicts[4] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
-static int cmp_dev(const void *a, const void *b)
+static int dev_less(const dev *x, const dev *y)
 {
-	const dev *x = a, *y = b;
-	if (x->name != y->name)
-		return x->name < y->name ? -1 : 1;
-	return (x->mid > y->mid) - (x->mid < y->mid);
+	return x->name < y->name || (x->name == y->name && x->mid < y->mid);
+}
+
+static void sift(dev *v, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && dev_less(&v[c], &v[c + 1]))
+			c++;
+		if (!dev_less(&v[i], &v[c]))
+			return;
+		dev t = v[i];
+		v[i] = v[c];
+		v[c] = t;
+		i = c;
+	}
+}
+
+/* In place: glibc's qsort sorts a copy when it can (merge sort), and a copy of a million records
+ * is 24 MB more at the peak. Heapsort needs no room. */
+static void sort_devs(dev *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(v, i, n);
+	for (size_t end = n; end > 1; end--) {
+		dev t = v[0];
+		v[0] = v[end - 1];
+		v[end - 1] = t;
+		sift(v, 0, end - 1);
+	}
 }
 
 dev *ats_merge_lookup(ats_merge *m, uint64_t name, uint32_t mid, int mid_known)
@@ -92,7 +120,7 @@ int ats_merge_devices(ats_merge *m, fleet_end *e, ats_err *err)
 	spool_rec r;
 	int rc = ATS_ENOMEM;
 
-	qsort(m->devs, m->ndev, sizeof(*m->devs), cmp_dev);
+	sort_devs(m->devs, m->ndev);
 	free(m->slot); /* lookups are by binary search from here on */
 	m->slot = NULL;
 	m->nslot = 0;

@@ -235,9 +235,10 @@ char *ats_merge_html(const json_t *r)
 	ats_buf_printf(&b, "<h1>atscheck fleet summary <span class=badge>%s</span></h1>\n"
 			   "<p class=muted>%lld devices at ", verdicts[v], total);
 	esc(&b, ats_json_str(r, "at"));
-	ats_buf_printf(&b, " &middot; %lld report files read, %lld duplicates, %lld unreadable, %lld "
+	ats_buf_printf(&b, " &middot; %lld report files read, %lld superseded by a newer report of "
+			   "the same device, %lld unreadable, %lld "
 			   "partial &middot; expiry horizon %lld days</p>\n",
-		       num(files, "read"), num(files, "duplicates"), num(files, "unreadable"),
+		       num(files, "read"), num(files, "superseded"), num(files, "unreadable"),
 		       num(files, "partial"), num(r, "horizon_days"));
 	const json_t *rt = json_object_get(r, "report_time");
 	long long fut = num(json_object_get(rt, "future"), "reports");

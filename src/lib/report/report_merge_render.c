@@ -100,9 +100,10 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		ats_buf_printf(b, "# atscheck fleet summary\n\n");
 	else
 		ats_buf_printf(b, "%satscheck fleet summary%s\n", s->bold, s->off);
-	ats_buf_printf(b, "%lld devices at %s (%lld report files read, %lld duplicates, %lld "
-			  "unreadable, %lld partial); expiry horizon %lld days\n",
-		       total, ats_json_str(r, "at"), num(files, "read"), num(files, "duplicates"),
+	ats_buf_printf(b, "%lld devices at %s (%lld report files read, %lld superseded by a newer "
+			  "report of the same device, %lld unreadable, %lld partial); expiry horizon "
+			  "%lld days\n",
+		       total, ats_json_str(r, "at"), num(files, "read"), num(files, "superseded"),
 		       num(files, "unreadable"), num(files, "partial"), num(r, "horizon_days"));
 	const json_t *rt = json_object_get(r, "report_time");
 	long long fut = num(json_object_get(rt, "future"), "reports");
