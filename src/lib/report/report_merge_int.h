@@ -150,6 +150,8 @@ static inline const uint32_t *ats_merge_prof(const struct ats_merge *m, uint32_t
 {
 	return m->pool + m->prof_off[id];
 }
+/* The profile id of a parsed report (report_merge_profile.c); -1 when memory ran out. Lock held. */
+long ats_merge_profile_of(struct ats_merge *m, const mj_doc *d);
 /* "2034-01-01T00:00:00Z" (or with a fraction or offset-free date only) to Unix time; -1 if not. */
 int64_t ats_merge_parse_time(const char *s);
 /* Writes s as a JSON string (quoted, escaped) to f. */
