@@ -79,12 +79,6 @@ static json_t *versions_json(const strtab *vt, const size_t *count)
 	return sorted(a, "version");
 }
 
-static void problem(json_t *problems, int sev, const char *message, const char *fix)
-{
-	json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "severity", verdicts[sev],
-						  "message", message, "fix", fix ? fix : ""));
-}
-
 static json_t *picked(pick *p)
 {
 	json_t *a = json_array();
@@ -273,58 +267,57 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	}
 
 	/* The fleet's verdict: CRITICAL when a device is; WARNING for anything else that needs a look. */
-	int v = by_verdict[ATS_VERDICT_CRITICAL] ? ATS_VERDICT_CRITICAL
+	ats_verdict v = by_verdict[ATS_VERDICT_CRITICAL] ? ATS_VERDICT_CRITICAL
 		: by_verdict[ATS_VERDICT_WARNING] || by_verdict[ATS_VERDICT_UNKNOWN] || m->nbad ||
 				e.nworse || e.ngone || nstale || m->future.n || m->notime.n
 			? ATS_VERDICT_WARNING
 			: ATS_VERDICT_OK;
 	if (nd == 0) {
 		v = ATS_VERDICT_UNKNOWN;
-		problem(problems, v, "no device report found in the paths given",
-			"point report merge at the folder the devices' JSON reports are collected in");
+		ats_report_problem(problems, v, NULL, NULL, "no device report found in the paths given",
+				   "point report merge at the folder the devices' JSON reports are "
+				   "collected in");
 	}
 	json_array_foreach(json_object_get(s, "causes"), i, a) {
 		snprintf(msg, sizeof(msg), "%lld of %zu devices: %s",
 			 json_integer_value(json_object_get(a, "devices")), nd, ats_json_str(a, "cause"));
-		problem(problems, ats_merge_verdict_of(ats_json_str(a, "severity")), msg,
-			ats_json_str(a, "fix"));
+		ats_report_problem(problems, (ats_verdict)ats_merge_verdict_of(ats_json_str(a, "severity")),
+				   NULL, NULL, msg, ats_json_str(a, "fix"));
 	}
 	if (nstale) {
 		snprintf(msg, sizeof(msg), "%zu devices sent no report for more than %d days (first: %s)",
 			 nstale, m->o.stale_days, e.stale.n ? e.stale.v[0].name : "");
-		problem(problems, ATS_VERDICT_WARNING, msg,
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
 			"see stale: is the device running, and its timer (systemctl status atscheck.timer)?");
 	}
 	if (m->nbad) {
 		snprintf(msg, sizeof(msg), "%zu report files could not be used (first: %s: %s)", m->nbad,
 			 m->bad.n ? ats_json_str(m->bad.v[0].obj, "file") : "",
 			 m->bad.n ? ats_json_str(m->bad.v[0].obj, "error") : "");
-		problem(problems, ATS_VERDICT_WARNING, msg,
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
 			"see bad_files: a device that wrote half a file should write atomically (--output)");
 	}
 	if (m->future.n) {
 		snprintf(msg, sizeof(msg), "%zu reports are dated after %s (first: %s); their file time "
 			 "was used", m->future.n, ats_time_format(m->o.at, buf, sizeof(buf)),
 			 m->future.files.n ? m->future.files.v[0].name : "");
-		problem(problems, ATS_VERDICT_WARNING, msg, "check the clock of the devices that wrote them");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, "check the clock of the devices that wrote them");
 	}
 	if (m->notime.n) {
 		snprintf(msg, sizeof(msg), "%zu reports carry no time (first: %s); their file time was used",
 			 m->notime.n, m->notime.files.n ? m->notime.files.v[0].name : "");
-		problem(problems, ATS_VERDICT_WARNING, msg,
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
 			"collect reports of commands that judge a moment (audit, probe, check)");
 	}
 	if (e.nworse) {
 		snprintf(msg, sizeof(msg), "%zu devices got worse since the baseline", e.nworse);
-		problem(problems, ATS_VERDICT_WARNING, msg, "see baseline.worse for each device's new causes");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, "see baseline.worse for each device's new causes");
 	}
 	if (e.ngone) {
 		snprintf(msg, sizeof(msg), "%zu devices in the baseline sent no report", e.ngone);
-		problem(problems, ATS_VERDICT_WARNING, msg, "see baseline.gone: are they still running?");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, "see baseline.gone: are they still running?");
 	}
-	json_object_set_new(s, "verdict", json_string(verdicts[v]));
-	json_object_set_new(s, "exit_code", json_integer(v));
-	json_object_set_new(s, "problems", problems);
+	ats_report_close(s, v, problems);
 	problems = NULL;
 	/* The rows: the worst first, at most ATS_MERGE_ROWS; then shown sorted by name. */
 	a = picked(&e.rows);
