@@ -25,7 +25,7 @@ _atscheck() {
       mapfile -t COMPREPLY < <(compgen -W "$f" -- "$cur"); return ;;
     --root|--capath|--out|--dir)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --bundle|--output|--sdk-config|--baseline|--cacert|--cert|--key|--chain|--config|--anchor|--ids|--dak-cert|--dak-key|--save-chain)
+    --bundle|--output|--sdk-config|--baseline|--devices|--cacert|--cert|--key|--chain|--config|--anchor|--ids|--dak-cert|--dak-key|--save-chain)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --at)
       mapfile -t COMPREPLY < <(compgen -W "now $(date -u +%Y-%m-%d 2>/dev/null)" -- "$cur"); return ;;

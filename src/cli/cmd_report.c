@@ -13,16 +13,21 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"Usage: atscheck report merge FILE|DIR... [--baseline FILE] [--horizon DAYS] [--jobs N]\n"
-	"                             [--at TIME] [--format FMT] [--output FILE]\n"
+	"Usage: atscheck report merge FILE|DIR... [--baseline FILE] [--horizon DAYS] [--stale DAYS]\n"
+	"                             [--devices FILE] [--jobs N] [--at TIME] [--format FMT]\n"
+	"                             [--output FILE]\n"
 	"       atscheck report render FILE [--format FMT] [-w DAYS] [-c DAYS] [--output FILE]\n\n"
 	"merge: folds device reports (atscheck ... --format json; folders are searched for *.json)\n"
 	"into one fleet summary: devices per verdict, per missing CA, per problem cause and per\n"
-	"OpenSSL/libcurl version, the devices behind each, what expires within the horizon, and with\n"
-	"--baseline (an earlier merge --format json) the devices whose state got worse. Files that\n"
-	"cannot be read or are not whole reports are counted and named, never fatal.\n"
-	"  --baseline FILE  an earlier summary (report merge --format json) to compare with\n"
+	"OpenSSL/libcurl version (exact counts, the first 20 devices by name behind each), what\n"
+	"expires within the horizon, stale devices, and with --baseline the devices whose state got\n"
+	"worse or that stopped reporting. A device counts once, by its newest report (the report's\n"
+	"own time). Files that cannot be read or are not whole reports are counted and named (the\n"
+	"first 1,000), never fatal. Memory stays flat: about 32 bytes per device.\n"
+	"  --baseline FILE  an earlier run's --devices file (or its JSON summary, up to 10,000 devices)\n"
 	"  --horizon DAYS   list what expires within DAYS of --at (default 365)\n"
+	"  --stale DAYS     a device whose newest report is older than DAYS is stale (default 2)\n"
+	"  --devices FILE   write every device (JSON Lines: device, verdict, at, causes, file)\n"
 	"  --jobs N         parsing threads (default: the number of cores)\n"
 	"  --format FMT     text (default), json, markdown, html, prometheus, junit\n\n"
 	"render: prints a saved report (any command's --format json) in another format.\n"
@@ -109,6 +114,8 @@ static int cmd_report_merge(int argc, char **argv)
 		{.name = "baseline", .kind = CLI_STR, .dest = &mo.baseline},
 		{.name = "horizon", .kind = CLI_DAYS, .dest = &mo.horizon_days},
 		{.name = "jobs", .kind = CLI_INT, .dest = &mo.jobs, .lo = 1, .hi = 64},
+		{.name = "stale", .kind = CLI_DAYS, .dest = &mo.stale_days},
+		{.name = "devices", .kind = CLI_STR, .dest = &mo.devices_file},
 		{.name = NULL},
 	};
 	int rc = cli_parse(&cmd, opts, argc, argv);
@@ -117,7 +124,10 @@ static int cmd_report_merge(int argc, char **argv)
 	if (cmd.c.fmt == ATS_FMT_NAGIOS)
 		return cli_usage_fail(&cmd,
 				      "--format nagios is for one device's report (report render)");
+	if (opts[3].given && mo.stale_days == 0)
+		return cli_usage_fail(&cmd, "--stale 0: expected at least one day");
 	mo.at = cmd.c.at;
+	mo.tmpdir = getenv("TMPDIR");
 	rc = ats_merge_run((const char *const *)cmd.args, (size_t)cmd.nargs, &mo, &cmd.report,
 			   &cmd.err);
 	cli_progress_end();
