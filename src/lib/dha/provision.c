@@ -156,7 +156,8 @@ static int make_ids(prov_batch *b, ats_err *err)
 /* A folder without its log line: killed between rename and append. Logged from its files. */
 static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovered)
 {
-	static const char *files[] = {F_KEY, F_CSR, F_CERT, F_CHAIN, F_CLKEY};
+	static const char *const prov_files[] = {F_KEY, F_CSR, F_CERT, F_CHAIN, F_CLKEY, NULL};
+	const char *const *files = b->recover_files ? b->recover_files : prov_files;
 	unsigned char pem[8192], *der = NULL;
 	size_t n, der_len;
 	ats_dha_cert c;
@@ -178,7 +179,7 @@ static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovere
 		(*done)++;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; files[i]; i++) {
 		struct stat st;
 		if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			snprintf(msg, sizeof(msg),
@@ -217,7 +218,37 @@ out:
 	return rc;
 }
 
-static int open_out(prov_batch *b, ats_err *err)
+int ats_prov_plan(prov_batch *b, size_t *done, size_t *recovered, ats_err *err)
+{
+	if (!(b->todo = malloc((b->nids ? b->nids : 1) * sizeof(size_t))))
+		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < b->nids && b->rc == 0; i++) {
+		struct stat st;
+		if (!b->ids[i])
+			continue; /* not to be made (sign: refused) */
+		if (ats_prov_log_has(b->log, b->ids[i]))
+			(*done)++;
+		else if (fstatat(b->outfd, b->ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			recover(b, b->ids[i], done, recovered);
+		else
+			b->todo[b->ntodo++] = i;
+	}
+	return 0;
+}
+
+int ats_prov_run_workers(prov_batch *b, ats_err *err)
+{
+	ats_par_progress pr = {b->o->progress, b->o->progress_ctx, &b->progressed, b->ntodo};
+	if (b->rc == 0 && b->ntodo && ats_par_run(b->o->jobs, ats_prov_worker, b, &pr) != 0)
+		return ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
+	if (b->rc != 0) {
+		*err = b->err;
+		return b->rc;
+	}
+	return 0;
+}
+
+int ats_prov_open_out(prov_batch *b, ats_err *err)
 {
 	if (mkdir(b->o->out_dir, 0755) != 0 && errno != EEXIST)
 		return ats_err_set(err, ATS_EIO, "%s: cannot create the output folder: %s",
@@ -333,32 +364,11 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 		rc = ats_err_set(err, ATS_EUSAGE, "provision: give --count N or --ids FILE, and --days 1..36500");
 		goto out;
 	}
-	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = open_out(&b, err)) != 0 ||
+	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = ats_prov_open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
-	if (!(b.todo = malloc(b.nids * sizeof(size_t)))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+	if ((rc = ats_prov_plan(&b, &done, &recovered, err)) != 0 || (rc = ats_prov_run_workers(&b, err)) != 0)
 		goto out;
-	}
-	for (size_t i = 0; i < b.nids && b.rc == 0; i++) {
-		struct stat st;
-		if (ats_prov_log_has(b.log, b.ids[i]))
-			done++;
-		else if (fstatat(b.outfd, b.ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
-			recover(&b, b.ids[i], &done, &recovered);
-		else
-			b.todo[b.ntodo++] = i;
-	}
-	ats_par_progress pr = {o->progress, o->progress_ctx, &b.progressed, b.ntodo};
-	if (b.rc == 0 && b.ntodo && ats_par_run(o->jobs, ats_prov_worker, &b, &pr) != 0) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
-		goto out;
-	}
-	if (b.rc != 0) {
-		rc = b.rc;
-		*err = b.err;
-		goto out;
-	}
 	if (!(*out = report(&b, done, recovered)))
 		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
 out:

@@ -1,5 +1,8 @@
 #include "dha/provision_log.h"
 
+#include "base/util.h"
+#include "dha/keyset.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -82,6 +85,7 @@ struct ats_prov_log {
 	char csv_path[4096], jsonl_path[4096];
 	off_t csv_off;       /* how far this run has read the CSV */
 	idset ids, json_ids; /* committed ids; ids present in the JSON lines */
+	ats_keyset keys;     /* SHA-256 of each committed line's dha_public_key text */
 	pthread_mutex_t mu;
 };
 
@@ -155,7 +159,9 @@ static int on_csv(void *ctx, char *line)
 	ats_prov_record r;
 	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || parse_csv(line, &r) != 0)
 		return 0; /* the header, or a line torn and then followed: not a record */
-	return set_add(&l->ids, r.id);
+	unsigned char d[32];
+	ats_sha256(r.key_b64, strlen(r.key_b64), d);
+	return set_add(&l->ids, r.id) != 0 || ats_keyset_add(&l->keys, d) < 0 ? -1 : 0;
 }
 
 static int on_jsonl(void *ctx, char *line)
@@ -256,9 +262,13 @@ int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats
 	if ((rc = append(l->csv, l->csv_path, r, n, false, err)) != 0 ||
 	    (rc = append(l->jsonl, l->jsonl_path, r, n, true, err)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (set_add(&l->ids, r[i].id) != 0 || set_add(&l->json_ids, r[i].id) != 0)
+	for (size_t i = 0; i < n; i++) {
+		unsigned char d[32];
+		ats_sha256(r[i].key_b64, strlen(r[i].key_b64), d);
+		if (set_add(&l->ids, r[i].id) != 0 || set_add(&l->json_ids, r[i].id) != 0 ||
+		    ats_keyset_add(&l->keys, d) < 0)
 			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+	}
 	/* Our own lines are read: skip them next refresh only if nobody wrote in between, which a
 	 * refresh sorts out anyway (re-adding an id is harmless). */
 	return 0;
@@ -267,6 +277,13 @@ int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats
 bool ats_prov_log_has(const ats_prov_log *l, const char *id)
 {
 	return set_has(&l->ids, id);
+}
+
+bool ats_prov_log_has_key(const ats_prov_log *l, const char *key_b64)
+{
+	unsigned char d[32];
+	ats_sha256(key_b64, strlen(key_b64), d);
+	return ats_keyset_has(&l->keys, d);
 }
 
 size_t ats_prov_log_count(const ats_prov_log *l)
@@ -361,6 +378,7 @@ void ats_prov_log_close(ats_prov_log *l)
 		close(l->jsonl);
 	set_free(&l->ids);
 	set_free(&l->json_ids);
+	ats_keyset_free(&l->keys);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }

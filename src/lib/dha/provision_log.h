@@ -32,6 +32,8 @@ int ats_prov_log_open(int outfd, const char *out_dir, ats_prov_log **out, ats_er
 void ats_prov_log_close(ats_prov_log *l);
 
 bool ats_prov_log_has(const ats_prov_log *l, const char *id);
+/* Whether a committed line carries this dha_public_key (base64 of the SPKI, as logged). */
+bool ats_prov_log_has_key(const ats_prov_log *l, const char *key_b64);
 size_t ats_prov_log_count(const ats_prov_log *l);
 
 /* Exclusive between runs and threads; refresh reads lines other runs appended meanwhile. */
