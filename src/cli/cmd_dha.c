@@ -2,6 +2,7 @@
 
 #include "dha/barcode.h"
 #include "dha/dha.h"
+#include "dha/dha_sign.h"
 #include "dha/provision.h"
 
 #include <stdio.h>
@@ -15,7 +16,9 @@ static const char usage[] =
 	"                           [--config device.conf] [--anchor FILE]... [--at TIME]\n"
 	"       atscheck dha verify --dir DIR [--config device.conf] [--anchor FILE]... [--jobs N]\n"
 	"       atscheck dha provision --config device.conf --dak-cert FILE --dak-key FILE\n"
-	"                           (--count N | --ids FILE) --out DIR [--days 1825] [--jobs N]\n\n"
+	"                           (--count N | --ids FILE) --out DIR [--days 1825] [--jobs N]\n"
+	"       atscheck dha sign --config device.conf --dak-cert FILE --dak-key FILE --out DIR\n"
+	"                           (CSR... | --dir DIR) [--id ID] [--days 1825] [--jobs N]\n\n"
 	"Device Hardware Authentication (DHA) certificates of Frustration-Free-Setup devices.\n\n"
 	"verify checks a certificate.pem (the device certificate, then the DAK certificate that\n"
 	"signed it), each check named with pass / warn / fail: the order and count, the device key\n"
@@ -45,7 +48,16 @@ static const char usage[] =
 	"  --id-prefix P           ids P-000001... instead of the batch's own\n"
 	"  --out DIR               the output folder\n"
 	"  --days N                certificate lifetime (default 1825)\n"
-	"  --barcode FMT           png (default), svg, both, none\n" CLI_COMMON_HELP
+	"  --barcode FMT           png (default), svg, both, none\n\n"
+	"sign certifies CSRs the devices made in their secure element (PEM or DER), as\n"
+	"`openssl x509 -req -in ID.csr -extfile device.conf -extensions req_ext -CA dak-certificate.pem\n"
+	"-CAkey dak_private_key.pem -days 1825 -sha256` does, after checking each (parses, key,\n"
+	"signature, subject, extensions, dak-key, device-id, unique-key); a refused CSR is named with\n"
+	"its check and nothing is written for it. Per device OUT/<id>/: device-certificate.pem, <id>.pem\n"
+	"(device + DAK certificate), dha-control-log-public-key.txt; and OUT/control-log.csv, .jsonl.\n\n"
+	"  CSR...                  CSR files; the device id is the name without .csr (or .der)\n"
+	"  --dir DIR               every *.csr and *.der file in DIR\n"
+	"  --id ID                 the device id of a single CSR\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL (a check failed), 3 UNKNOWN (could not run).\n";
 
 enum {
@@ -65,6 +77,7 @@ enum {
 	OPT_OUT,
 	OPT_DAYS,
 	OPT_BARCODE,
+	OPT_ID,
 };
 
 static int parse_num(const char *opt, const char *s, long lo, long hi, long *out)
@@ -117,13 +130,14 @@ int cmd_dha(int argc, char **argv)
 		{"out", required_argument, NULL, OPT_OUT},
 		{"days", required_argument, NULL, OPT_DAYS},
 		{"barcode", required_argument, NULL, OPT_BARCODE},
+		{"id", required_argument, NULL, OPT_ID},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
 	ats_dha_verify_opts vo = {0};
 	ats_provision_opts po = {0};
 	const char **anchors = calloc((size_t)argc + 1, sizeof(char *));
-	const char *dir = NULL, *sub = argc >= 2 ? argv[1] : "";
+	const char *dir = NULL, *id = NULL, *sub = argc >= 2 ? argv[1] : "";
 	size_t na = 0;
 	long v;
 	int rc = ATS_VERDICT_UNKNOWN, opt, jobs = default_jobs(), barcode = ATS_BARCODE_PNG;
@@ -141,8 +155,8 @@ int cmd_dha(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (strcmp(sub, "verify") != 0 && strcmp(sub, "provision") != 0) {
-		rc = cli_fail("dha: expected 'verify' or 'provision'%s%s", *sub ? ", not " : "", sub);
+	if (strcmp(sub, "verify") != 0 && strcmp(sub, "provision") != 0 && strcmp(sub, "sign") != 0) {
+		rc = cli_fail("dha: expected 'verify', 'provision' or 'sign'%s%s", *sub ? ", not " : "", sub);
 		cli_usage_error("dha");
 		goto out;
 	}
@@ -169,6 +183,7 @@ int cmd_dha(int argc, char **argv)
 		case OPT_IDS: po.ids_file = optarg; break;
 		case OPT_PREFIX: po.id_prefix = optarg; break;
 		case OPT_OUT: po.out_dir = optarg; break;
+		case OPT_ID: id = optarg; break;
 		case OPT_JOBS:
 			if (parse_num("--jobs", optarg, 1, 256, &v) != 0)
 				goto out;
@@ -196,7 +211,35 @@ int cmd_dha(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (strcmp(sub, "provision") == 0) {
+	if (strcmp(sub, "sign") == 0) {
+		ats_sign_opts so = {0};
+		if (!po.conf || !po.dak_cert || !po.dak_key || !po.out_dir || !dir == !(optind < argc)) {
+			rc = cli_fail("dha sign: needs --config, --dak-cert, --dak-key, --out and CSR files "
+				      "or --dir DIR");
+			cli_usage_error("dha");
+			goto out;
+		}
+		so.conf = po.conf;
+		so.section = po.section;
+		so.dak_cert = po.dak_cert;
+		so.dak_key = po.dak_key;
+		so.allow_open_dak_key = po.allow_open_dak_key;
+		so.out_dir = po.out_dir;
+		so.csrs = optind < argc ? (const char *const *)argv + optind : NULL;
+		so.dir = dir;
+		so.id = id;
+		so.days = po.days;
+		so.jobs = jobs;
+		so.now = c.now;
+		so.progress = progress;
+		so.progress_ctx = "signing";
+		int r = ats_sign_run(&so, &report, &err);
+		cli_progress_end();
+		if (r != 0) {
+			rc = cli_fail("%s", err.msg);
+			goto out;
+		}
+	} else if (strcmp(sub, "provision") == 0) {
 		if (optind < argc) {
 			rc = cli_fail("dha provision: unexpected argument '%s'", argv[optind]);
 			goto out;

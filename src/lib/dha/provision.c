@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void add_problem(prov_batch *b, ats_verdict sev, const char *msg, const char *fix)
+void ats_prov_problem(prov_batch *b, ats_verdict sev, const char *msg, const char *fix)
 {
 	pthread_mutex_lock(&b->mu);
 	ats_report_problem(b->problems, sev, NULL, NULL, msg, fix);
@@ -206,7 +206,7 @@ static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovere
 	goto out;
 broken:
 	atomic_fetch_add(&b->failed, 1);
-	add_problem(b, ATS_VERDICT_CRITICAL, msg,
+	ats_prov_problem(b, ATS_VERDICT_CRITICAL, msg,
 		    "inspect the folder (it may hold a private key that was never used), remove it, "
 		    "and run again");
 out:
@@ -260,7 +260,7 @@ int ats_prov_open_out(prov_batch *b, ats_err *err)
 	return 0;
 }
 
-static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
+int ats_prov_load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 {
 	const ats_provision_opts *o = b->o;
 	int rc;
@@ -274,7 +274,7 @@ static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 			 "%s: the DAK key is readable by group or others (mode %04o); used anyway "
 			 "because --allow-open-dak-key was given",
 			 o->dak_key, b->dak->key_mode);
-		add_problem(b, ATS_VERDICT_WARNING, msg, "chmod 600 the DAK key file");
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg, "chmod 600 the DAK key file");
 	}
 	time_t dak_end = ats_asn1_time_to_time(X509_get0_notAfter(b->dak->cert));
 	time_t dak_start = ats_asn1_time_to_time(X509_get0_notBefore(b->dak->cert));
@@ -287,12 +287,12 @@ static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 		snprintf(msg, sizeof(msg),
 			 "the DAK certificate ends before the device certificates it signs (%d days)",
 			 o->days);
-		add_problem(b, ATS_VERDICT_WARNING, msg,
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
 			    "ask for a DAK certificate that outlives the devices' certificates");
 	}
 	if (!(X509_get_extension_flags(b->dak->cert) & EXFLAG_CA)) {
 		snprintf(msg, sizeof(msg), "%s: the DAK certificate is not a CA (no CA:TRUE)", o->dak_cert);
-		add_problem(b, ATS_VERDICT_WARNING, msg,
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
 			    "strict verifiers will refuse the device certificates; check it is the "
 			    "DAK certificate from the developer console");
 	}
@@ -313,7 +313,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 	if (elsewhere) {
 		snprintf(msg, sizeof(msg),
 			 "%zu devices were being made by another run into the same folder", elsewhere);
-		add_problem(b, ATS_VERDICT_WARNING, msg,
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
 			    "run the same command again when the other run ends: it makes whatever is "
 			    "still missing");
 	}
@@ -364,7 +364,7 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 		rc = ats_err_set(err, ATS_EUSAGE, "provision: give --count N or --ids FILE, and --days 1..36500");
 		goto out;
 	}
-	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = ats_prov_open_out(&b, err)) != 0 ||
+	if ((rc = ats_prov_load_inputs(&b, &conf, err)) != 0 || (rc = ats_prov_open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
 	if ((rc = ats_prov_plan(&b, &done, &recovered, err)) != 0 || (rc = ats_prov_run_workers(&b, err)) != 0)

@@ -70,6 +70,10 @@ int ats_prov_write_at(int dirfd, const char *name, const void *data, size_t len,
 
 /* Sorts the batch's devices into done (a log line), recovered (a folder without its line) and
  * todo; then runs the workers over todo. 0, or the first fatal error (err set). */
+/* The DAK (certificate and key), device.conf and the template; warnings to b->problems. */
+int ats_prov_load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err);
+/* Adds a problem to the batch's report (any thread). */
+void ats_prov_problem(prov_batch *b, ats_verdict sev, const char *msg, const char *fix);
 int ats_prov_open_out(prov_batch *b, ats_err *err); /* mkdir and open b->o->out_dir */
 int ats_prov_plan(prov_batch *b, size_t *done, size_t *recovered, ats_err *err);
 int ats_prov_run_workers(prov_batch *b, ats_err *err);
