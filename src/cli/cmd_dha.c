@@ -41,7 +41,9 @@ static const char usage[] =
 	"Run it again to finish an interrupted batch: finished devices are kept, never remade.\n\n"
 	"  --config FILE           device.conf from the developer console\n"
 	"  --dak-cert FILE         dak-certificate.pem\n"
-	"  --dak-key FILE          dak_private_key.pem (must not be readable by group or others)\n"
+	"  --dak-key FILE|URI      dak_private_key.pem (must not be readable by group or others),\n"
+	"                          or the key in a PKCS#11 token: an RFC 7512 pkcs11: URI\n"
+	"  --pin-file FILE         the token's PIN (first line); or ATSCHECK_PKCS11_PIN\n"
 	"  --allow-open-dak-key    use a DAK key readable by others anyway (reported)\n"
 	"  --count N               N devices, ids <batch>-000001... (the batch id is kept in OUT)\n"
 	"  --ids FILE              the device ids, one a line\n"
@@ -78,6 +80,7 @@ enum {
 	OPT_DAYS,
 	OPT_BARCODE,
 	OPT_ID,
+	OPT_PIN_FILE,
 };
 
 static int parse_num(const char *opt, const char *s, long lo, long hi, long *out)
@@ -131,6 +134,7 @@ int cmd_dha(int argc, char **argv)
 		{"days", required_argument, NULL, OPT_DAYS},
 		{"barcode", required_argument, NULL, OPT_BARCODE},
 		{"id", required_argument, NULL, OPT_ID},
+		{"pin-file", required_argument, NULL, OPT_PIN_FILE},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
@@ -146,6 +150,7 @@ int cmd_dha(int argc, char **argv)
 	struct timespec t0;
 
 	cli_common_init(&c);
+	po.pin.value = getenv("ATSCHECK_PKCS11_PIN"); /* never from argv */
 	po.days = 1825;
 	po.section = vo.section = "req_ext";
 	if (!anchors)
@@ -184,6 +189,7 @@ int cmd_dha(int argc, char **argv)
 		case OPT_PREFIX: po.id_prefix = optarg; break;
 		case OPT_OUT: po.out_dir = optarg; break;
 		case OPT_ID: id = optarg; break;
+		case OPT_PIN_FILE: po.pin.file = optarg; break;
 		case OPT_JOBS:
 			if (parse_num("--jobs", optarg, 1, 256, &v) != 0)
 				goto out;
@@ -224,6 +230,7 @@ int cmd_dha(int argc, char **argv)
 		so.dak_cert = po.dak_cert;
 		so.dak_key = po.dak_key;
 		so.allow_open_dak_key = po.allow_open_dak_key;
+		so.pin = po.pin;
 		so.out_dir = po.out_dir;
 		so.csrs = optind < argc ? (const char *const *)argv + optind : NULL;
 		so.dir = dir;

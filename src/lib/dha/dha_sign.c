@@ -417,6 +417,7 @@ int ats_sign_run(const ats_sign_opts *o, json_t **out, ats_err *err)
 	po.dak_cert = o->dak_cert;
 	po.dak_key = o->dak_key;
 	po.allow_open_dak_key = o->allow_open_dak_key;
+	po.pin = o->pin;
 	po.out_dir = o->out_dir;
 	po.days = o->days;
 	po.jobs = o->jobs;

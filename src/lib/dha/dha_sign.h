@@ -19,6 +19,7 @@
 #define ATS_DHA_SIGN_H
 
 #include "base/ats.h"
+#include "dha/dak.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -31,8 +32,7 @@ typedef struct ats_sign_opts {
 	const char *section; /* "req_ext" */
 	const char *dak_cert, *dak_key;
 	bool allow_open_dak_key;
-	const char *pin_file; /* a pkcs11: DAK key's PIN, or NULL (then pin_env) */
-	const char *pin_env;
+	ats_dak_pin pin;      /* a pkcs11: DAK key's PIN */
 	const char *out_dir;
 	const char *const *csrs; /* CSR files, NULL-terminated; or NULL */
 	const char *dir;         /* or every *.csr / *.der in it */

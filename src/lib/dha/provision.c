@@ -266,7 +266,7 @@ int ats_prov_load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 	int rc;
 	char msg[1024];
 	if ((rc = ats_dak_load_cert(o->dak_cert, &b->dak, err)) != 0 ||
-	    (rc = ats_dak_load_key(b->dak, o->dak_key, o->allow_open_dak_key, err)) != 0 ||
+	    (rc = ats_dak_load_key(b->dak, o->dak_key, o->allow_open_dak_key, &o->pin, err)) != 0 ||
 	    (rc = ats_dha_conf_load(o->conf, conf, err)) != 0)
 		return rc;
 	if (b->dak->key_mode & 077) {
