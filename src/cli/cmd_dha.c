@@ -2,6 +2,7 @@
 
 #include "dha/barcode.h"
 #include "dha/dha.h"
+#include "dha/dha_logmerge.h"
 #include "dha/dha_sign.h"
 #include "dha/provision.h"
 
@@ -18,7 +19,8 @@ static const char usage[] =
 	"       atscheck dha provision --config device.conf --dak-cert FILE --dak-key FILE\n"
 	"                           (--count N | --ids FILE) --out DIR [--days 1825] [--jobs N]\n"
 	"       atscheck dha sign --config device.conf --dak-cert FILE --dak-key FILE --out DIR\n"
-	"                           (CSR... | --dir DIR) [--id ID] [--days 1825] [--jobs N]\n\n"
+	"                           (CSR... | --dir DIR) [--id ID] [--days 1825] [--jobs N]\n"
+	"       atscheck dha log merge LOG... --out DIR\n\n"
 	"Device Hardware Authentication (DHA) certificates of Frustration-Free-Setup devices.\n\n"
 	"verify checks a certificate.pem (the device certificate, then the DAK certificate that\n"
 	"signed it), each check named with pass / warn / fail: the order and count, the device key\n"
@@ -59,7 +61,11 @@ static const char usage[] =
 	"(device + DAK certificate), dha-control-log-public-key.txt; and OUT/control-log.csv, .jsonl.\n\n"
 	"  CSR...                  CSR files; the device id is the name without .csr (or .der)\n"
 	"  --dir DIR               every *.csr and *.der file in DIR\n"
-	"  --id ID                 the device id of a single CSR\n" CLI_COMMON_HELP
+	"  --id ID                 the device id of a single CSR\n\n"
+	"log merge folds stations' control logs (control-log.csv, or the station's output folder)\n"
+	"into DIR/control-log.csv and .jsonl for the upload, refusing a device id twice, a public key\n"
+	"twice (a cloned secure element), and a line that is not its device-certificate.pem's when\n"
+	"the device folders are beside the log; the same line twice is folded.\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL (a check failed), 3 UNKNOWN (could not run).\n";
 
 enum {
@@ -160,8 +166,17 @@ int cmd_dha(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (strcmp(sub, "verify") != 0 && strcmp(sub, "provision") != 0 && strcmp(sub, "sign") != 0) {
-		rc = cli_fail("dha: expected 'verify', 'provision' or 'sign'%s%s", *sub ? ", not " : "", sub);
+	if (strcmp(sub, "log") == 0) {
+		if (argc < 3 || strcmp(argv[2], "merge") != 0) {
+			rc = cli_fail("dha log: expected 'merge'");
+			cli_usage_error("dha");
+			goto out;
+		}
+		argc--;
+		argv++;
+		sub = "log merge";
+	} else if (strcmp(sub, "verify") != 0 && strcmp(sub, "provision") != 0 && strcmp(sub, "sign") != 0) {
+		rc = cli_fail("dha: expected 'verify', 'provision', 'sign' or 'log merge'%s%s", *sub ? ", not " : "", sub);
 		cli_usage_error("dha");
 		goto out;
 	}
@@ -217,7 +232,17 @@ int cmd_dha(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (strcmp(sub, "sign") == 0) {
+	if (strcmp(sub, "log merge") == 0) {
+		if (!po.out_dir || optind >= argc) {
+			rc = cli_fail("dha log merge: needs control logs and --out DIR");
+			cli_usage_error("dha");
+			goto out;
+		}
+		if (ats_logmerge_run((const char *const *)argv + optind, po.out_dir, &report, &err) != 0) {
+			rc = cli_fail("%s", err.msg);
+			goto out;
+		}
+	} else if (strcmp(sub, "sign") == 0) {
 		ats_sign_opts so = {0};
 		if (!po.conf || !po.dak_cert || !po.dak_key || !po.out_dir || !dir == !(optind < argc)) {
 			rc = cli_fail("dha sign: needs --config, --dak-cert, --dak-key, --out and CSR files "

@@ -16,7 +16,8 @@
 
 #define CSV_NAME "control-log.csv"
 #define JSONL_NAME "control-log.jsonl"
-static const char csv_header[] = "device_id,dha_public_key,serial,sha256_fingerprint,time\n";
+const char ats_prov_csv_header[] = "device_id,dha_public_key,serial,sha256_fingerprint,time\n";
+#define csv_header ats_prov_csv_header
 
 /* A string set (open addressing); ids are short and a batch holds at most millions. */
 typedef struct idset {
@@ -131,7 +132,7 @@ static int read_lines(int fd, off_t *off, int (*fn)(void *, char *), void *ctx)
 	}
 }
 
-static int parse_csv(const char *line, ats_prov_record *r)
+int ats_prov_record_parse(const char *line, ats_prov_record *r)
 {
 	char copy[512];
 	char *f[5], *save = NULL, *p;
@@ -157,7 +158,7 @@ static int on_csv(void *ctx, char *line)
 {
 	ats_prov_log *l = ctx;
 	ats_prov_record r;
-	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || parse_csv(line, &r) != 0)
+	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || ats_prov_record_parse(line, &r) != 0)
 		return 0; /* the header, or a line torn and then followed: not a record */
 	unsigned char d[32];
 	ats_sha256(r.key_b64, strlen(r.key_b64), d);
@@ -177,13 +178,13 @@ static int on_jsonl(void *ctx, char *line)
 	return ats_device_id_ok(id) ? set_add(&l->json_ids, id) : 0;
 }
 
-static size_t csv_line(const ats_prov_record *r, char *out, size_t cap)
+size_t ats_prov_record_csv(const ats_prov_record *r, char *out, size_t cap)
 {
 	return (size_t)snprintf(out, cap, "%s,%s,%s,%s,%s\n", r->id, r->key_b64, r->serial, r->sha256,
 				r->time);
 }
 
-static size_t json_line(const ats_prov_record *r, char *out, size_t cap)
+size_t ats_prov_record_json(const ats_prov_record *r, char *out, size_t cap)
 {
 	/* Every field is from a fixed alphabet (ids are checked): nothing needs escaping. */
 	return (size_t)snprintf(out, cap,
@@ -227,7 +228,7 @@ static int append(int fd, const char *path, const ats_prov_record *r, size_t n, 
 	if (!buf)
 		return ats_err_set(err, ATS_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		len += json ? json_line(&r[i], buf + len, cap - len) : csv_line(&r[i], buf + len, cap - len);
+		len += json ? ats_prov_record_json(&r[i], buf + len, cap - len) : ats_prov_record_csv(&r[i], buf + len, cap - len);
 	if (end_torn_line(fd) != 0 || write_all(fd, buf, len) != 0 || fdatasync(fd) != 0)
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot append: %s", path, strerror(errno));
 	free(buf);
@@ -301,7 +302,7 @@ static int on_csv_missing_json(void *ctx, char *line)
 {
 	missing_ctx *m = ctx;
 	ats_prov_record r;
-	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || parse_csv(line, &r) != 0 ||
+	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || ats_prov_record_parse(line, &r) != 0 ||
 	    set_has(&m->l->json_ids, r.id))
 		return 0;
 	if (m->n == m->cap) {

@@ -43,6 +43,13 @@ int ats_prov_log_refresh(ats_prov_log *l, ats_err *err);
 /* Appends records to both files and makes them durable; call with the lock held. */
 int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats_err *err);
 
+/* One record as a CSV line / JSON line (with '\n'; at most 400 bytes), and a CSV line (no '\n')
+ * read back: 0, or -1 when it is not a record (the header, a torn or foreign line). */
+extern const char ats_prov_csv_header[];
+size_t ats_prov_record_csv(const ats_prov_record *r, char *out, size_t cap);
+size_t ats_prov_record_json(const ats_prov_record *r, char *out, size_t cap);
+int ats_prov_record_parse(const char *line, ats_prov_record *r);
+
 /* A device id fit for a folder name, a CSV field and a Code 128 barcode: 1-64 characters of
  * A-Z a-z 0-9 . _ - not starting with '.' or '-'. */
 bool ats_device_id_ok(const char *id);
