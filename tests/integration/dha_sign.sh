@@ -49,13 +49,19 @@ openssl req -new -nodes -config device.conf -key dak-private-key.pem -out csrs/d
 openssl req -new -nodes -config device.conf -key dev4.key -out csrs/clone-a.csr 2>/dev/null
 openssl req -new -nodes -config device.conf -key dev4.key -out csrs/clone-b.csr 2>/dev/null
 openssl req -new -nodes -config device.conf -key dev4.key -out 'csrs/bad id!.csr' 2>/dev/null
+# a point off the curve (sorted last, so a worker's reused key takes it, not a fresh one)
+openssl req -in csrs/dev2.csr -outform DER > d2.der
+off=$(grep -obUaP '\x03\x42\x00\x04' d2.der | head -1 | cut -d: -f1)
+cp d2.der csrs/zz-offcurve.der
+printf '\x55' | dd of=csrs/zz-offcurve.der bs=1 seek=$((off + 20)) conv=notrunc 2>/dev/null
+check "the off-curve CSR differs from dev2's" bash -c '! cmp -s d2.der csrs/zz-offcurve.der'
 check "the 10 KB subject CSR is ~10 KB" test "$(stat -c %s csrs/bigsubject.csr)" -gt 10000
 
 expect_exit 2 "sign --dir: refused CSRs make it CRITICAL" "$ATSCHECK" dha sign "${dak[@]}" --dir csrs \
   --out signed --format json
 cp "$T/out" first.json
-check "5 signed (dev1, dev2, dev3, dev5, dev6), 12 refused" \
-  jq -e '.csrs.given == 17 and .csrs.signed == 5 and .csrs.refused == 12' first.json
+check "5 signed (dev1, dev2, dev3, dev5, dev6), 13 refused" \
+  jq -e '.csrs.given == 18 and .csrs.signed == 5 and .csrs.refused == 13' first.json
 want() { jq -e --arg f "csrs/$1" --arg c "$2" '.refused[] | select(.file == $f) | .check == $c' first.json; }
 check "garbage: parses" want garbage.csr parses
 check "truncated PEM: parses, says truncated" \
@@ -65,6 +71,8 @@ check "truncated DER: parses, says truncated" \
 check "RSA: key, says RSA" \
   jq -e '.refused[] | select(.file == "csrs/rsa.csr") | .check == "key" and (.message | test("RSA"))' first.json
 check "wrong signature: signature" want badsig.der signature
+check "a point off the curve: key, says so" \
+  jq -e '.refused[] | select(.file == "csrs/zz-offcurve.der") | .check == "key" and (.message | test("not a point on the P-256 curve"))' first.json
 check "10 KB subject: subject, says its size" \
   jq -e '.refused[] | select(.file == "csrs/bigsubject.csr") | .check == "subject" and (.message | test("bytes"))' first.json
 check "other subject: subject, with both names" \
@@ -77,7 +85,7 @@ check "dev4 (same key as the clones) is not signed either" test ! -e signed/dev4
 check "requested extensions reported as dropped" \
   jq -e '.dropped_extensions[] | select(.device_id == "dev5") | .dropped | test("Subject Alternative Name") and test("Extended Key Usage")' first.json
 check "each refusal is a CRITICAL problem naming its file" \
-  jq -e '[.problems[] | select(.severity == "CRITICAL") | .message] | length == 12 and any(test("csrs/rsa.csr: refused \\(key\\)"))' first.json
+  jq -e '[.problems[] | select(.severity == "CRITICAL") | .message] | length == 13 and any(test("csrs/rsa.csr: refused \\(key\\)"))' first.json
 check "nothing half-written: five device folders, no .tmp-" \
   test "$(find signed -mindepth 1 -maxdepth 1 -type d | sort | tr '\n' ' ')" = "signed/dev1 signed/dev2 signed/dev3 signed/dev5 signed/dev6 "
 for f in device-certificate.pem dev1.pem dha-control-log-public-key.txt; do

@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <stdarg.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/params.h>
@@ -166,8 +167,17 @@ static const char *key_kind(ats_der_span spki)
 	return "a key of another algorithm";
 }
 
-static EVP_PKEY *p256_pub(const unsigned char point[ATS_P256_POINT_LEN])
+/* A P-256 public key for point. The first builds it from parameters (which makes the curve's
+ * group, the costly part); later ones only swap the point into the thread's key. */
+static EVP_PKEY *p256_pub(EVP_PKEY **scratch, const unsigned char point[ATS_P256_POINT_LEN])
 {
+	if (*scratch) {
+		if (EVP_PKEY_set_octet_string_param(*scratch, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+						    (unsigned char *)point, ATS_P256_POINT_LEN) == 1)
+			return *scratch;
+		ERR_clear_error();
+		return NULL; /* not a point on the curve */
+	}
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	EVP_PKEY *k = NULL;
 	char group[] = "prime256v1";
@@ -177,19 +187,21 @@ static EVP_PKEY *p256_pub(const unsigned char point[ATS_P256_POINT_LEN])
 		OSSL_PARAM_END,
 	};
 	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+	    EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
 		k = NULL;
+		ERR_clear_error();
+	}
 	EVP_PKEY_CTX_free(ctx);
-	return k;
+	return *scratch = k;
 }
 
-static int verify(const unsigned char point[ATS_P256_POINT_LEN], ats_der_span cri, int hash,
-		  ats_der_span sig)
+static int verify(EVP_PKEY **scratch, const unsigned char point[ATS_P256_POINT_LEN], ats_der_span cri,
+		  int hash, ats_der_span sig)
 {
 	const EVP_MD *md = hash == 2 ? EVP_sha256() : hash == 3 ? EVP_sha384() : EVP_sha512();
 	unsigned char dg[EVP_MAX_MD_SIZE];
 	unsigned int dn = 0;
-	EVP_PKEY *k = p256_pub(point);
+	EVP_PKEY *k = p256_pub(scratch, point);
 	EVP_PKEY_CTX *ctx = k ? EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL) : NULL;
 	int ok = -1;
 	if (!k)
@@ -198,12 +210,12 @@ static int verify(const unsigned char point[ATS_P256_POINT_LEN], ats_der_span cr
 		 EVP_PKEY_CTX_set_signature_md(ctx, md) > 0)
 		ok = EVP_PKEY_verify(ctx, sig.p, sig.n, dg, dn) == 1 ? 0 : -1;
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(k);
+	ERR_clear_error();
 	return ok;
 }
 
-int ats_csr_check(const ats_csr_checker *ck, const unsigned char *data, size_t len,
-		  ats_csr_result *r)
+int ats_csr_check(const ats_csr_checker *ck, EVP_PKEY **scratch, const unsigned char *data,
+		  size_t len, ats_csr_result *r)
 {
 	unsigned char *der = malloc(ATS_CSR_FILE_MAX);
 	const unsigned char *p, *end;
@@ -284,7 +296,7 @@ int ats_csr_check(const ats_csr_checker *ck, const unsigned char *data, size_t l
 		if (!hash) {
 			fail(r, ATS_CSR_SIGNATURE, "signed with an algorithm other than ecdsa-with-SHA256/384/512");
 		} else {
-			int v = verify(r->point, cri, hash, (ats_der_span){bits.p + 1, bits.n - 1});
+			int v = verify(scratch, r->point, cri, hash, (ats_der_span){bits.p + 1, bits.n - 1});
 			if (v == -2) {
 				r->status[ATS_CSR_SIGNATURE] = ATS_CSR_SKIP;
 				snprintf(r->msg[ATS_CSR_SIGNATURE], sizeof(r->msg[0]), "not checked: no key");

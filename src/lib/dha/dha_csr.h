@@ -16,6 +16,7 @@
 #include "base/ats.h"
 #include "dha/dha_der.h"
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 
 #define ATS_CSR_FILE_MAX 65536  /* a CSR file larger than this is refused unread */
@@ -43,8 +44,10 @@ typedef struct ats_csr_checker {
 } ats_csr_checker;
 
 /* Checks a CSR file's bytes; fills r. Returns 0 when every check passed, 1 when one failed (r
- * says which and why), negative only when memory ran out. */
-int ats_csr_check(const ats_csr_checker *ck, const unsigned char *data, size_t len,
-		  ats_csr_result *r);
+ * says which and why), negative only when memory ran out. scratch is the calling thread's
+ * reusable key (start it NULL, EVP_PKEY_free it when done): building a key from nothing costs
+ * more than the signature check. */
+int ats_csr_check(const ats_csr_checker *ck, EVP_PKEY **scratch, const unsigned char *data,
+		  size_t len, ats_csr_result *r);
 
 #endif

@@ -180,6 +180,7 @@ static void *check_worker(void *arg)
 	ats_csr_result *r = malloc(sizeof(*r));
 	char why[256];
 	size_t n;
+	EVP_PKEY *scratch = NULL;
 	if (!buf || !r) {
 		atomic_store(&s->nomem, 1);
 		goto out;
@@ -192,7 +193,7 @@ static void *check_worker(void *arg)
 		if (read_csr(e->path, buf, &n, why, sizeof(why)) != 0) {
 			refuse(e, "parses", "cannot read: %s", why);
 		} else {
-			int c = ats_csr_check(&s->ck, buf, n, r);
+			int c = ats_csr_check(&s->ck, &scratch, buf, n, r);
 			if (c < 0) {
 				atomic_store(&s->nomem, 1);
 				break;
@@ -209,6 +210,7 @@ static void *check_worker(void *arg)
 		atomic_fetch_add(&s->checked, 1);
 	}
 out:
+	EVP_PKEY_free(scratch);
 	free(buf);
 	free(r);
 	return NULL;
