@@ -167,6 +167,11 @@ int cmd_dha(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(sub, "log") == 0) {
+		if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+			fputs(usage, stdout);
+			rc = 0;
+			goto out;
+		}
 		if (argc < 3 || strcmp(argv[2], "merge") != 0) {
 			rc = cli_fail("dha log: expected 'merge'");
 			cli_usage_error("dha");
