@@ -78,11 +78,20 @@ if command -v softhsm2-util >/dev/null && [ -e "$MODULE" ]; then
   tokfloor=$(./sign_floor --p11 "$MODULE" bench dak pin.txt | awk '/c_sign/ {print $2}')
 fi
 
-# --- log merge over the control log (and cat of it, the floor of reading it). ---
-t0=$(now); cat out/control-log.csv out/control-log.jsonl > /dev/null; t1=$(now)
+# --- log merge: the log alone (against cat of it), and with the device folders at hand (every
+# line checked against its certificate: against cat of the log and every certificate). Memory:
+# peak RSS against a 10-line merge, per device. ---
+mkdir alone && cp out/control-log.csv alone/ && head -11 out/control-log.csv > small.csv
+t0=$(now); cat alone/control-log.csv > /dev/null; t1=$(now)
 cat_s=$(echo "$t1 - $t0" | bc)
-/usr/bin/time -f '%M' -o mem.txt "$ATSCHECK" dha log merge out --out merged --format json > m.json 2>/dev/null
-merge_s=$(jq -r '.seconds' m.json); merge_mem=$(cat mem.txt)
+t0=$(now); find out -name device-certificate.pem -print0 | xargs -0 cat out/control-log.csv > /dev/null; t1=$(now)
+cat_all_s=$(echo "$t1 - $t0" | bc)
+/usr/bin/time -f '%M' -o mem.txt "$ATSCHECK" dha log merge alone --out m1 --format json > m1.json 2>/dev/null
+merge_s=$(jq -r '.seconds' m1.json); merge_mem=$(cat mem.txt)
+/usr/bin/time -f '%M' -o mem0.txt "$ATSCHECK" dha log merge small.csv --out m0 --format json > /dev/null 2>&1
+merge_mem0=$(cat mem0.txt)
+"$ATSCHECK" dha log merge out --out m2 --format json > m2.json 2>/dev/null
+merge_dir_s=$(jq -r '.seconds' m2.json); merge_checked=$(jq -r '.checked_against_certificates' m2.json)
 
 row() { printf '  %-44s %s\n' "$1" "$2"; }
 echo "dha sign, devices/s (tmpfs at $shm, $cores threads, $n CSRs):"
@@ -98,6 +107,11 @@ if [ -n "$tok" ]; then
   row "SoftHSM2's own C_Sign/s, one session" "$tokfloor"
   row "token path / its floor" "$(ratio "$tok" "$tokfloor")"
 fi
+if [ -n "$floor" ]; then
+  row "floor / openssl (the ceiling of the ratio)" "$(ratio "$floor" "$ossl")x"
+fi
 echo "dha log merge of $signed lines:"
-row "atscheck dha log merge" "${merge_s}s, ${merge_mem} KB peak RSS"
-row "cat of the same two files" "${cat_s}s"
+row "atscheck dha log merge, the log alone" "${merge_s}s, ${merge_mem} KB peak RSS (10 lines: ${merge_mem0} KB: $(echo "($merge_mem - $merge_mem0) * 1024 / $signed" | bc) bytes a device)"
+row "cat of the log" "${cat_s}s"
+row "atscheck, device folders at hand" "${merge_dir_s}s ($merge_checked lines checked against their certificates)"
+row "cat of the log and every certificate" "${cat_all_s}s"

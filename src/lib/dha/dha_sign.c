@@ -166,7 +166,8 @@ static int read_csr(const char *path, unsigned char *buf, size_t *n, char *why, 
 			close(fd);
 			return -1;
 		}
-		if (r == 0 || (*n += (size_t)r) == ATS_CSR_FILE_MAX + 1)
+		/* stop at the size fstat gave: no second read to learn the end */
+		if (r == 0 || (*n += (size_t)r) == ATS_CSR_FILE_MAX + 1 || *n == (size_t)st.st_size)
 			break;
 	}
 	close(fd);
