@@ -77,8 +77,8 @@ fails() {  # description, expected phrase, out folder, args...
   check "$d: nothing written" test ! -e "$out"
 }
 fails "wrong PIN" "refused the PIN" o1 --dak-key "$URI" --pin-file wrong.txt
-fails "missing object" "no such private key" o2 --dak-key "${URI/dak-key/no-such-key}" --pin-file pin.txt
-fails "absent token" "no such private key" o3 --dak-key "${URI/Factory%20DAK/Gone}" --pin-file pin.txt
+fails "missing object" "is there, but holds no such private key" o2 --dak-key "${URI/dak-key/no-such-key}" --pin-file pin.txt
+fails "absent token" "token is absent" o3 --dak-key "${URI/Factory%20DAK/Gone}" --pin-file pin.txt
 fails "no PIN" "without a PIN" o4 --dak-key "$URI"
 fails "a PIN in the URI" "carries a PIN" o5 --dak-key "$URI&pin-value=$PIN"
 expect_exit 3 "provision with a wrong PIN: exit 3" "$ATSCHECK" dha provision --config device.conf \

@@ -109,6 +109,8 @@ int ats_p11_pin(const char *uri, const char *pin_file, const char *pin, char out
 	return 0;
 }
 
+static int not_found(const char *uri, ats_err *err);
+
 /* What the engine's error queue says, as one of our causes. */
 static const char *engine_cause(void)
 {
@@ -184,8 +186,9 @@ int ats_p11_load_key(const char *uri, const char *pin, EVP_PKEY **out, ats_err *
 					   "%s: cannot use the key without a PIN (give a PIN file or set the "
 					   "PIN in the environment)%s%s",
 					   uri, cause ? "; " : "", cause ? cause : "");
-		return ats_err_set(err, ATS_EUSAGE, "%s: %s", uri,
-				   cause ? cause : "the token does not give this private key");
+		if (!cause || strncmp(cause, "no such", 7) == 0)
+			return not_found(uri, err);
+		return ats_err_set(err, ATS_EUSAGE, "%s: %s", uri, cause);
 	}
 	ENGINE_free(e); /* the key keeps its functional reference */
 	ERR_clear_error();
@@ -209,55 +212,102 @@ static const char *ckr_text(CK_RV rv)
 	}
 }
 
+/* The module the URI names (or p11-kit's proxy), started, and the slot of the token labelled as
+ * the URI's token=. 1: found; 0: the module works but no such token; <0: err set. */
+typedef struct p11_mod {
+	void *lib;
+	CK_FUNCTION_LIST_PTR f;
+	bool inited;
+	CK_SLOT_ID slot;
+	char token[256];
+} p11_mod;
+
+static void p11_close(p11_mod *m)
+{
+	if (m->inited)
+		m->f->C_Finalize(NULL);
+	if (m->lib)
+		dlclose(m->lib);
+	memset(m, 0, sizeof(*m));
+}
+
+static int p11_open(const char *uri, p11_mod *m, ats_err *err)
+{
+	char module[1024];
+	CK_SLOT_ID slots[64];
+	CK_ULONG nslots = 64;
+	memset(m, 0, sizeof(*m));
+	if (uri_attr(uri, "token", false, m->token, sizeof(m->token), NULL) != 0)
+		return ats_err_set(err, ATS_EUSAGE, "%s: the URI names no token=", uri);
+	if (uri_attr(uri, "module-path", true, module, sizeof(module), NULL) != 0)
+		snprintf(module, sizeof(module), "%s", P11_KIT_PROXY);
+	if (!(m->lib = dlopen(module, RTLD_NOW | RTLD_LOCAL)))
+		return ats_err_set(err, ATS_EUSAGE, "%s: cannot load the PKCS#11 module %s", uri, module);
+	CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(m->lib, "C_GetFunctionList");
+	if (!gfl || gfl(&m->f) != CKR_OK || m->f->C_Initialize(NULL) != CKR_OK) {
+		p11_close(m);
+		return ats_err_set(err, ATS_EUSAGE, "%s: the PKCS#11 module %s does not start", uri, module);
+	}
+	m->inited = true;
+	if (m->f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK)
+		nslots = 0;
+	for (CK_ULONG i = 0; i < nslots; i++) {
+		CK_TOKEN_INFO ti;
+		if (m->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
+			continue;
+		size_t n = sizeof(ti.label);
+		while (n && ti.label[n - 1] == ' ')
+			n--;
+		if (n == strlen(m->token) && memcmp(ti.label, m->token, n) == 0) {
+			m->slot = slots[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* After the engine found no key: which of the two it is, in one line. */
+static int not_found(const char *uri, ats_err *err)
+{
+	p11_mod m;
+	ats_err e2 = {0};
+	int f = p11_open(uri, &m, &e2);
+	if (f == 0)
+		ats_err_set(err, ATS_EUSAGE, "%s: the token is absent (no token labelled '%s')", uri, m.token);
+	else if (f > 0)
+		ats_err_set(err, ATS_EUSAGE, "%s: token '%s' is there, but holds no such private key "
+					     "(check object= / id=)", uri, m.token);
+	else
+		ats_err_set(err, ATS_EUSAGE, "%s: no such private key (the token is absent, or has no "
+					     "object with this label/id)", uri);
+	p11_close(&m);
+	return ATS_EUSAGE;
+}
+
 int ats_p11_keygen(const char *uri, const char *pin, ats_err *err)
 {
-	char module[1024], label[256], id[128], tl[256];
+	char label[256], id[128];
 	size_t id_len = 0, label_len = 0;
-	void *lib = NULL;
-	CK_FUNCTION_LIST_PTR f = NULL;
-	CK_SLOT_ID slots[64], slot = 0;
-	CK_ULONG nslots = 64;
+	p11_mod m;
+	CK_FUNCTION_LIST_PTR f;
+	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_RV rv;
-	bool inited = false, found = false;
-	int rc = ATS_EUSAGE;
+	int rc = ATS_EUSAGE, found;
 
-	if (uri_attr(uri, "token", false, tl, sizeof(tl), NULL) != 0 ||
-	    uri_attr(uri, "object", false, label, sizeof(label), &label_len) != 0)
+	if (uri_attr(uri, "object", false, label, sizeof(label), &label_len) != 0)
 		return ats_err_set(err, ATS_EUSAGE, "%s: to make a key, the URI names its token= and object=", uri);
 	if (uri_attr(uri, "id", false, id, sizeof(id), &id_len) != 0) {
 		id_len = 8; /* pkcs11-tool and libp11 find keys by id as well as label */
 		if (RAND_bytes((unsigned char *)id, (int)id_len) != 1)
 			return ats_err_set(err, ATS_ECRYPTO, "no randomness");
 	}
-	if (uri_attr(uri, "module-path", true, module, sizeof(module), NULL) != 0)
-		snprintf(module, sizeof(module), "%s", P11_KIT_PROXY);
-	if (!(lib = dlopen(module, RTLD_NOW | RTLD_LOCAL))) {
-		ats_err_set(err, ATS_EUSAGE, "%s: cannot load the PKCS#11 module %s", uri, module);
-		goto out;
-	}
-	CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList");
-	if (!gfl || gfl(&f) != CKR_OK || (rv = f->C_Initialize(NULL)) != CKR_OK) {
-		ats_err_set(err, ATS_EUSAGE, "%s: the PKCS#11 module %s does not start", uri, module);
-		goto out;
-	}
-	inited = true;
-	if (f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK)
-		nslots = 0;
-	for (CK_ULONG i = 0; i < nslots && !found; i++) {
-		CK_TOKEN_INFO ti;
-		if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
-			continue;
-		size_t n = sizeof(ti.label);
-		while (n && ti.label[n - 1] == ' ')
-			n--;
-		if (n == strlen(tl) && memcmp(ti.label, tl, n) == 0) {
-			slot = slots[i];
-			found = true;
-		}
-	}
+	if ((found = p11_open(uri, &m, err)) < 0)
+		return found;
+	f = m.f;
+	slot = m.slot;
 	if (!found) {
-		ats_err_set(err, ATS_EUSAGE, "%s: the token is absent (no token labelled '%s')", uri, tl);
+		ats_err_set(err, ATS_EUSAGE, "%s: the token is absent (no token labelled '%s')", uri, m.token);
 		goto out;
 	}
 	if ((rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s)) != CKR_OK) {
@@ -309,9 +359,6 @@ out:
 		f->C_Logout(s);
 		f->C_CloseSession(s);
 	}
-	if (inited)
-		f->C_Finalize(NULL);
-	if (lib)
-		dlclose(lib);
+	p11_close(&m);
 	return rc;
 }
