@@ -6,6 +6,7 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,10 +181,20 @@ int ats_unhex(const char *in, unsigned char *out, size_t n)
 	return *in == '\0' ? 0 : -1;
 }
 
+/* Fetched once: EVP_sha256() is looked up (under a lock) on every digest otherwise, which costs
+ * more than hashing a key or a device id. */
+static EVP_MD *sha256_md;
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void ats_sha256(const void *data, size_t n, unsigned char out[32])
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	unsigned int len = 32;
-	EVP_Digest(data, n, out, &len, EVP_sha256(), NULL);
+	pthread_once(&once, sha256_fetch);
+	EVP_Digest(data, n, out, &len, sha256_md ? sha256_md : EVP_sha256(), NULL);
 }
 
 int ats_time_parse(const char *s, time_t now, time_t *out, ats_err *err)
