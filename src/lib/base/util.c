@@ -181,9 +181,11 @@ int ats_unhex(const char *in, unsigned char *out, size_t n)
 	return *in == '\0' ? 0 : -1;
 }
 
-/* Fetched once: EVP_sha256() is looked up (under a lock) on every digest otherwise, which costs
- * more than hashing a key or a device id. */
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up again on every call,
+ * which costs about as much as hashing a certificate. */
 static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
 static void sha256_fetch(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -191,9 +193,8 @@ static void sha256_fetch(void)
 
 void ats_sha256(const void *data, size_t n, unsigned char out[32])
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	unsigned int len = 32;
-	pthread_once(&once, sha256_fetch);
+	pthread_once(&sha256_once, sha256_fetch);
 	EVP_Digest(data, n, out, &len, sha256_md ? sha256_md : EVP_sha256(), NULL);
 }
 

@@ -219,7 +219,7 @@ int ats_csr_check(const ats_csr_checker *ck, EVP_PKEY **scratch, const unsigned 
 {
 	unsigned char *der = malloc(ATS_CSR_FILE_MAX);
 	const unsigned char *p, *end;
-	ats_der_span whole, body, cri, cri_body, ver, subject, spki, attrs = {0}, alg, algc, oid, bits;
+	ats_der_span whole = {0}, body, cri, cri_body, ver, subject, spki, attrs = {0}, alg, algc, oid, bits;
 	size_t n = 0;
 	int rc = 1, hash = 0;
 

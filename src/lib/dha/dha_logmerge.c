@@ -1,6 +1,6 @@
 #include "dha/dha_logmerge.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "base/pem.h"
 #include "base/util.h"
 #include "dha/dha_der.h"
@@ -66,7 +66,7 @@ static int each_line(merge *m, const char *arg, line_fn fn, size_t *nlines, ats_
 			int rc = fn(m, csv, dir, lineno, start);
 			if (rc != 0) {
 				close(fd);
-				return ats_err_set(err, ATS_ENOMEM, "out of memory");
+				return ats_err_set(err, ATS_ENOMEM, "%s: out of memory at line %zu", csv, lineno);
 			}
 			start = nl + 1;
 		}
@@ -254,7 +254,7 @@ int ats_logmerge_run(const char *const *logs, const char *out_dir, json_t **repo
 	merge m;
 	char csv_tmp[4200], jsonl_tmp[4200], csv_final[4200], jsonl_final[4200];
 	int rc = 0;
-	size_t n;
+	size_t n = 0;
 
 	*report = NULL;
 	memset(&m, 0, sizeof(m));
@@ -316,15 +316,21 @@ int ats_logmerge_run(const char *const *logs, const char *out_dir, json_t **repo
 		ats_report_problem(m.problems, ATS_VERDICT_CRITICAL, NULL, NULL, msg, "see each line's reason");
 	}
 	ats_verdict v = m.nrefused ? ATS_VERDICT_CRITICAL : ATS_VERDICT_OK;
-	*report = json_pack("{s:s, s:s, s:i, s:O, s:O, s:{s:s, s:s}, s:I, s:I, s:I, s:I, s:I, s:O}",
-			    "command", "dha log merge", "verdict", ats_verdict_name(v), "exit_code", (int)v,
-			    "problems", m.problems, "inputs", m.inputs, "out", "csv", csv_final, "jsonl",
-			    jsonl_final, "merged", (json_int_t)m.merged, "refused_lines",
-			    (json_int_t)m.nrefused, "folded_identical", (json_int_t)m.folded,
-			    "checked_against_certificates", (json_int_t)m.checked, "devices_in_memory",
-			    (json_int_t)(m.ids.n), "refused", m.refused);
-	if (!*report)
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+	json_t *r = ats_report_new("dha log merge");
+	if (r)
+		ats_report_close(r, v, json_incref(m.problems));
+	if (!r || json_object_update_new(
+			  r, json_pack("{s:O, s:{s:s, s:s}, s:I, s:I, s:I, s:I, s:I, s:O}", "inputs",
+				       m.inputs, "out", "csv", csv_final, "jsonl", jsonl_final, "merged",
+				       (json_int_t)m.merged, "refused_lines", (json_int_t)m.nrefused,
+				       "folded_identical", (json_int_t)m.folded,
+				       "checked_against_certificates", (json_int_t)m.checked,
+				       "devices_in_memory", (json_int_t)(m.ids.n), "refused",
+				       m.refused)) != 0) {
+		json_decref(r);
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csv_final);
+	} else
+		*report = r;
 out:
 	if (m.csv)
 		fclose(m.csv);

@@ -2,7 +2,7 @@
  * to provision's workers with a build step of its own (no key is made: the CSR's is certified). */
 #include "dha/dha_sign.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "base/pem.h"
 #include "base/util.h"
 #include "dha/dha_csr.h"
@@ -342,7 +342,6 @@ static json_t *report(sign_batch *s, prov_batch *b, size_t done, size_t recovere
 	const ats_sign_opts *o = s->o;
 	ats_verdict v = ATS_VERDICT_OK;
 	size_t i, made = atomic_load(&b->made), elsewhere = atomic_load(&b->elsewhere);
-	json_t *p;
 	char subj[512] = "", nb[32], na[32], msg[256];
 
 	for (i = 0; i < s->n; i++) {
@@ -364,20 +363,18 @@ static json_t *report(sign_batch *s, prov_batch *b, size_t done, size_t recovere
 				 "run the same command again when the other run ends: it signs whatever "
 				 "is still missing");
 	}
-	json_array_foreach(b->problems, i, p) {
-		const char *sev = json_string_value(json_object_get(p, "severity"));
-		v = ats_verdict_worst(v, strcmp(sev, "CRITICAL") == 0  ? ATS_VERDICT_CRITICAL
-					 : strcmp(sev, "WARNING") == 0 ? ATS_VERDICT_WARNING
-								       : ATS_VERDICT_UNKNOWN);
-	}
+	v = ats_report_worst(b->problems, v);
 	ats_der_cert dc;
 	if (ats_der_cert_read(b->dak->der, b->dak->der_len, &dc) == 0)
 		ats_der_name_text(dc.subject, subj, sizeof(subj));
-	json_t *r = json_pack(
-		"{s:s, s:s, s:i, s:O, s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i,"
+	json_t *r = ats_report_new("dha sign");
+	if (!r)
+		return NULL;
+	ats_report_close(r, v, json_incref(b->problems));
+	if (json_object_update_new(r, json_pack(
+		"{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i,"
 		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:O, s:O, s:{s:s+, s:s+, s:I}}",
-		"command", "dha sign", "verdict", ats_verdict_name(v), "exit_code", (int)v, "problems",
-		b->problems, "out", o->out_dir, "config", o->conf, "dak", "certificate", o->dak_cert,
+		"out", o->out_dir, "config", o->conf, "dak", "certificate", o->dak_cert,
 		"subject", subj, "key", o->dak_key, "days", o->days, "not_before",
 		ats_time_format(o->now, nb, sizeof(nb)), "not_after",
 		ats_time_format(o->now + (time_t)o->days * 86400, na, sizeof(na)), "jobs", o->jobs,
@@ -386,7 +383,10 @@ static json_t *report(sign_batch *s, prov_batch *b, size_t done, size_t recovere
 		"in_progress_elsewhere", (json_int_t)elsewhere, "failed",
 		(json_int_t)atomic_load(&b->failed), "refused", s->refused_list, "dropped_extensions",
 		s->dropped_list, "control_log", "csv", o->out_dir, "/control-log.csv", "jsonl",
-		o->out_dir, "/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log));
+		o->out_dir, "/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log))) != 0) {
+		json_decref(r);
+		return NULL;
+	}
 	if (r && s->n == 1) {
 		json_t *checks = json_array();
 		json_object_set_new(r, "file", json_string(s->v[0].path));
