@@ -191,14 +191,46 @@ out:
 	return rc;
 }
 
+/* dak csr's report: where the key and the CSR are, the CSR's subject, the key's fingerprint, and
+ * what to do next. key_path for a key file, or key_uri (and whether it was made) for a token's. */
+static int csr_report(const ats_dha_conf *conf, const unsigned char point[ATS_P256_POINT_LEN],
+		      const char *key_path, const char *key_uri, bool key_made, const char *csr_path,
+		      json_t **report, ats_err *err)
+{
+	unsigned char spki[ATS_P256_SPKI_LEN], sha[32], *nd = NULL;
+	char hex[65], subj[512];
+	ats_p256_spki(point, spki);
+	ats_sha256(spki, sizeof(spki), sha);
+	ats_hex(sha, 32, hex, false);
+	int nn = i2d_X509_NAME(ats_dha_conf_subject(conf), &nd);
+	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
+	ats_der_name_text(ns, subj, sizeof(subj));
+	OPENSSL_free(nd);
+	json_t *r = ats_report_new("dak csr");
+	if (r)
+		ats_report_close(r, ATS_VERDICT_OK, json_array());
+	json_t *facts = json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key_path ? key_path : key_uri,
+				  "csr", csr_path, "subject", subj, "spki_sha256", hex, "next",
+				  "upload dak.csr in the AVS developer console (Device Setup > Manage "
+				  "Keys), then download dak-certificate.pem and device.conf");
+	if (facts && key_uri)
+		json_object_set_new(facts, "key_made", json_boolean(key_made));
+	if (!r || json_object_update_new(r, facts) != 0) {
+		json_decref(r);
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
+	}
+	*report = r;
+	return 0;
+}
+
 int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats_err *err)
 {
 	ats_dha_conf *conf = NULL;
 	EVP_PKEY *key = NULL;
 	X509_REQ *req = NULL;
 	unsigned char scalar[32], point[ATS_P256_POINT_LEN], pkcs8[ATS_P256_PKCS8_LEN];
-	unsigned char spki[ATS_P256_SPKI_LEN], sha[32], *der = NULL;
-	char key_pem[300], *csr_pem = NULL, key_path[4096], csr_path[4096], hex[65], subj[512];
+	unsigned char *der = NULL;
+	char key_pem[300], *csr_pem = NULL, key_path[4096], csr_path[4096];
 	struct stat st;
 	int rc, n = 0;
 
@@ -233,29 +265,7 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 		goto out;
 	if ((rc = ats_file_write_atomic(csr_path, csr_pem, csr_len, 0644, err)) != 0)
 		goto out;
-	ats_p256_spki(point, spki);
-	ats_sha256(spki, sizeof(spki), sha);
-	ats_hex(sha, 32, hex, false);
-	unsigned char *nd = NULL;
-	int nn = i2d_X509_NAME(ats_dha_conf_subject(conf), &nd);
-	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
-	ats_der_name_text(ns, subj, sizeof(subj));
-	OPENSSL_free(nd);
-	json_t *r = ats_report_new("dak csr");
-	if (r)
-		ats_report_close(r, ATS_VERDICT_OK, json_array());
-	if (!r || json_object_update_new(
-			  r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key_path, "csr", csr_path,
-				       "subject", subj, "spki_sha256", hex, "next",
-				       "upload dak.csr in the AVS developer console (Device Setup > "
-				       "Manage Keys), then download dak-certificate.pem and "
-				       "device.conf")) != 0) {
-		json_decref(r);
-		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
-		goto out;
-	}
-	*report = r;
-	rc = 0;
+	rc = csr_report(conf, point, key_path, NULL, false, csr_path, report, err);
 out:
 	ats_wipe(scalar, sizeof(scalar));
 	ats_wipe(pkcs8, sizeof(pkcs8));
@@ -274,8 +284,8 @@ int ats_dak_csr_p11(const char *conf_path, const char *out_dir, const char *key_
 	ats_dha_conf *conf = NULL;
 	EVP_PKEY *key = NULL;
 	X509_REQ *req = NULL;
-	unsigned char point[ATS_P256_POINT_LEN], spki[ATS_P256_SPKI_LEN], sha[32], *der = NULL;
-	char p[ATS_P11_PIN_MAX + 1], *csr_pem = NULL, csr_path[4096], hex[65], subj[512];
+	unsigned char point[ATS_P256_POINT_LEN], *der = NULL;
+	char p[ATS_P11_PIN_MAX + 1], *csr_pem = NULL, csr_path[4096];
 	struct stat st;
 	int rc, n = 0;
 
@@ -305,30 +315,7 @@ int ats_dak_csr_p11(const char *conf_path, const char *out_dir, const char *key_
 	size_t csr_len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", csr_pem);
 	if ((rc = ats_file_write_atomic(csr_path, csr_pem, csr_len, 0644, err)) != 0)
 		goto out;
-	ats_p256_spki(point, spki);
-	ats_sha256(spki, sizeof(spki), sha);
-	ats_hex(sha, 32, hex, false);
-	unsigned char *nd = NULL;
-	int nn = i2d_X509_NAME(ats_dha_conf_subject(conf), &nd);
-	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
-	ats_der_name_text(ns, subj, sizeof(subj));
-	OPENSSL_free(nd);
-	json_t *r = ats_report_new("dak csr");
-	if (r)
-		ats_report_close(r, ATS_VERDICT_OK, json_array());
-	if (!r || json_object_update_new(
-			  r, json_pack("{s:s, s:b, s:s, s:s, s:s, s:s}", "key", key_uri, "key_made",
-				       make_key, "csr", csr_path, "subject", subj, "spki_sha256", hex,
-				       "next",
-				       "upload dak.csr in the AVS developer console (Device Setup > "
-				       "Manage Keys), then download dak-certificate.pem and "
-				       "device.conf")) != 0) {
-		json_decref(r);
-		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
-		goto out;
-	}
-	*report = r;
-	rc = 0;
+	rc = csr_report(conf, point, NULL, key_uri, make_key, csr_path, report, err);
 out:
 	ats_wipe(p, sizeof(p));
 	EVP_PKEY_free(key);
