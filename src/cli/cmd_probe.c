@@ -1,5 +1,7 @@
 #include "cmd_probe.h"
 
+#include "probe/ats_roots.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,9 @@
 static const char usage[] =
 	"Usage: atscheck probe [--endpoint URL] [--http2] [--http1.1] [--cacert FILE | --capath DIR]\n"
 	"                      [--resolve HOST:PORT:ADDR] [--timeout SECONDS] [--proxy URL]\n"
-	"                      [--save-chain FILE] [--at TIME] [--format FMT] [--output FILE]\n\n"
+	"                      [--save-chain FILE] [--at TIME] [--format FMT] [--output FILE]\n"
+	"       atscheck probe --ats-roots [--require-revocation] [--port N] [store, --resolve,\n"
+	"                      --proxy, --timeout, --at, --lab-roots, --format as above]\n\n"
 	"Connects to the ATS test endpoint the way this device's libcurl and OpenSSL would, over\n"
 	"HTTP/2 and HTTP/1.1 at once: TLS 1.2 or newer, full verification, partial chains refused (a\n"
 	"pass proves the root really is in the store). Reports per probe the address, DNS / TCP / TLS /\n"
@@ -44,6 +48,18 @@ int probe_cli_opt(probe_cli *p, int opt, const char *arg)
 	case PROBE_OPT_PROXY: p->o.proxy = arg; return 1;
 	case PROBE_OPT_SAVE_CHAIN: p->o.save_chain = arg; return 1;
 	case PROBE_OPT_LAB_ROOTS: p->lab_file = arg; return 1;
+	case PROBE_OPT_ATS_ROOTS: p->ats_roots = true; return 1;
+	case PROBE_OPT_REQUIRE_REVOCATION: p->require_revocation = true; return 1;
+	case PROBE_OPT_PORT: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+		if (!*arg || *end || v < 1 || v > 65535) {
+			cli_fail("--port %s: expected a port number from 1 to 65535", arg);
+			return -1;
+		}
+		p->port = v;
+		return 1;
+	}
 	case PROBE_OPT_RESOLVE: {
 		/* HOST:PORT:ADDR[,ADDR]..., as curl takes it. */
 		const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -84,6 +100,12 @@ int probe_cli_finish(probe_cli *p, const cli_common *c)
 		       -1;
 	if (p->o.capath && (stat(p->o.capath, &st) != 0 || !S_ISDIR(st.st_mode)))
 		return cli_fail("--capath %s: not a directory", p->o.capath), -1;
+	if (!p->ats_roots && (p->port || p->require_revocation))
+		return cli_fail("--port and --require-revocation apply only with --ats-roots"), -1;
+	if (p->ats_roots && (p->o.url || p->o.http2 || p->o.http11 || p->o.save_chain))
+		return cli_fail("--ats-roots probes its own 15 hosts: --endpoint, --http2, --http1.1 "
+				"and --save-chain do not apply"),
+		       -1;
 	if (p->lab_file) {
 		if (ats_lab_roots_load(p->lab_file, &p->lab, &err) != 0)
 			return cli_fail("--lab-roots %s", err.msg), -1;
@@ -144,7 +166,14 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (probe_cli_finish(&p, &c) != 0)
 		goto out;
-	if (ats_probe_run(&p.o, &report, &err) != 0) {
+	if (p.ats_roots) {
+		ats_roots_opts ro = {.probe = p.o, .port = p.port,
+				     .require_revocation = p.require_revocation};
+		if (ats_roots_run(&ro, &report, &err) != 0) {
+			rc = cli_fail("%s", err.msg);
+			goto out;
+		}
+	} else if (ats_probe_run(&p.o, &report, &err) != 0) {
 		rc = cli_fail("%s", err.msg);
 		goto out;
 	}

@@ -17,6 +17,9 @@ enum {
 	PROBE_OPT_PROXY,
 	PROBE_OPT_SAVE_CHAIN,
 	PROBE_OPT_LAB_ROOTS,
+	PROBE_OPT_ATS_ROOTS,
+	PROBE_OPT_PORT,
+	PROBE_OPT_REQUIRE_REVOCATION,
 };
 
 #define PROBE_LONGOPTS                                                                            \
@@ -29,7 +32,10 @@ enum {
 	{"timeout", required_argument, NULL, PROBE_OPT_TIMEOUT},                                  \
 	{"proxy", required_argument, NULL, PROBE_OPT_PROXY},                                      \
 	{"save-chain", required_argument, NULL, PROBE_OPT_SAVE_CHAIN},                            \
-	{"lab-roots", required_argument, NULL, PROBE_OPT_LAB_ROOTS}
+	{"lab-roots", required_argument, NULL, PROBE_OPT_LAB_ROOTS},                              \
+	{"ats-roots", no_argument, NULL, PROBE_OPT_ATS_ROOTS},                                    \
+	{"port", required_argument, NULL, PROBE_OPT_PORT},                                        \
+	{"require-revocation", no_argument, NULL, PROBE_OPT_REQUIRE_REVOCATION}
 
 #define PROBE_HELP                                                                                \
 	"  --endpoint URL     the endpoint (default " ATS_PROBE_DEFAULT_URL ")\n"                  \
@@ -41,7 +47,12 @@ enum {
 	"  --timeout SECONDS  give up after this long (default 10)\n"                               \
 	"  --proxy URL        go through this proxy (https_proxy / no_proxy are honoured anyway)\n" \
 	"  --save-chain FILE  write the chain the server sent (PEM), for atscheck chain\n"          \
-	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"
+	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"     \
+	"  --ats-roots        probe Amazon Trust Services' 15 test hosts instead: good., expired.\n" \
+	"                     and revoked.scaNa.amazontrust.com (N=0..4), all at once; a matrix per\n" \
+	"                     root and key type\n"                                                  \
+	"  --port N           with --ats-roots: the test hosts' port (default 443)\n"             \
+	"  --require-revocation  with --ats-roots: a revoked chain not noticed is CRITICAL\n"
 
 typedef struct probe_cli {
 	ats_probe_opts o;
@@ -49,6 +60,8 @@ typedef struct probe_cli {
 	size_t nresolve;
 	const char *lab_file;
 	ats_lab_roots *lab;
+	bool ats_roots, require_revocation;
+	long port;
 } probe_cli;
 
 /* Prepares p for argc options. Returns -1 when out of memory. */

@@ -1,16 +1,21 @@
 #include "cli.h"
 
+#include "serve/ats_roots_lab.h"
 #include "serve/serve.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char usage[] =
 	"Usage: atscheck serve --cert FILE --key FILE [--chain FILE] [--listen ADDR:PORT]\n"
 	"                      [--tls-min V] [--tls-max V] [--no-h2 | --alpn LIST]\n"
-	"                      [--plain | --stall | --reset] [--timeout SECONDS] [--quiet]\n\n"
+	"                      [--plain | --stall | --reset] [--timeout SECONDS] [--quiet]\n"
+	"                      [--ocsp-response FILE]\n"
+	"       atscheck serve --ats-roots-lab DIR [--listen ADDR:PORT] [...]\n"
+	"       atscheck serve --make-ats-roots-lab DIR\n\n"
 	"Serves a look-alike of the ATS test endpoint (https://avs-ats-cert-test.amazon.com) for\n"
 	"tests and for labs with no internet: TLS with the certificate and chain given, HTTP/2 or\n"
 	"HTTP/1.1 chosen by ALPN. An HTTP/2 request gets 200 \"connection established with ATS\n"
@@ -35,6 +40,14 @@ static const char usage[] =
 	"  --timeout SECONDS  per-connection handshake and idle limit (default 10)\n"
 	"  --max-conns N      connections open at once; more are closed at once (default 256)\n"
 	"  --quiet            no log lines on standard error\n"
+	"  --ocsp-response FILE  staple this DER OCSP response (openssl ocsp -respout) when the\n"
+	"                     client asks for one\n"
+	"  --make-ats-roots-lab DIR  write a lab for atscheck probe --ats-roots into DIR: five\n"
+	"                     roots (the real names and key types), per root a good, an expired\n"
+	"                     and a revoked leaf for good./expired./revoked.scaNa.amazontrust.com,\n"
+	"                     and each root's index.txt for openssl ocsp; then exit\n"
+	"  --ats-roots-lab DIR  serve all 15 names of that lab on one port (SNI picks the\n"
+	"                     certificate), stapling DIR/HOST.ocsp.der where there is one\n"
 	"  --help             this help\n\n"
 	"Exit codes: 0 stopped by a signal, 3 could not start (bad option, unreadable certificate\n"
 	"or key, address in use).\n";
@@ -54,6 +67,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_CONNS,
 	OPT_QUIET,
+	OPT_OCSP,
+	OPT_LAB,
+	OPT_MAKE_LAB,
 };
 
 static ats_serve *running;
@@ -98,12 +114,17 @@ int cmd_serve(int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
 		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"ocsp-response", required_argument, NULL, OPT_OCSP},
+		{"ats-roots-lab", required_argument, NULL, OPT_LAB},
+		{"make-ats-roots-lab", required_argument, NULL, OPT_MAKE_LAB},
 		{"help", no_argument, NULL, CLI_OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	ats_serve_opts o = {.log = log_line};
 	ats_serve *s = NULL;
 	ats_err err = {0};
+	static ats_roots_lab lab;
+	const char *lab_dir = NULL, *make_lab = NULL;
 	int rc = ATS_VERDICT_UNKNOWN, opt, modes = 0;
 	long v = 0;
 
@@ -146,6 +167,9 @@ int cmd_serve(int argc, char **argv)
 			o.max_conns = (int)v;
 			break;
 		case OPT_QUIET: o.log = NULL; break;
+		case OPT_OCSP: o.ocsp_file = optarg; break;
+		case OPT_LAB: lab_dir = optarg; break;
+		case OPT_MAKE_LAB: make_lab = optarg; break;
 		default: return cli_usage_error("serve");
 		}
 	}
@@ -153,6 +177,21 @@ int cmd_serve(int argc, char **argv)
 		return cli_fail("serve: unexpected argument '%s'", argv[optind]);
 	if (modes > 1)
 		return cli_fail("--plain, --stall and --reset: give at most one");
+	if (make_lab) {
+		if (ats_roots_lab_write(make_lab, time(NULL), &err) != 0)
+			return cli_fail("%s", err.msg);
+		printf("wrote the ATS root matrix lab in %s (trust %s/roots.pem)\n", make_lab, make_lab);
+		return 0;
+	}
+	if (lab_dir) {
+		if (o.cert_file || o.key_file || o.chain_file)
+			return cli_fail("--ats-roots-lab serves its own certificates: --cert, --key and "
+					"--chain do not apply");
+		if (ats_roots_lab_sites(lab_dir, &lab, &err) != 0)
+			return cli_fail("--ats-roots-lab %s", err.msg);
+		o.sites = lab.sites;
+		o.nsites = ATS_ROOTS_HOSTS;
+	}
 	if (ats_serve_new(&o, &s, &err) != 0)
 		return cli_fail("%s", err.msg);
 
