@@ -102,10 +102,6 @@ int probe_cli_finish(probe_cli *p, const cli_common *c)
 		return cli_fail("--capath %s: not a directory", p->o.capath), -1;
 	if (!p->ats_roots && (p->port || p->require_revocation))
 		return cli_fail("--port and --require-revocation apply only with --ats-roots"), -1;
-	if (p->ats_roots && (p->o.url || p->o.http2 || p->o.http11 || p->o.save_chain))
-		return cli_fail("--ats-roots probes its own 15 hosts: --endpoint, --http2, --http1.1 "
-				"and --save-chain do not apply"),
-		       -1;
 	if (p->lab_file) {
 		if (ats_lab_roots_load(p->lab_file, &p->lab, &err) != 0)
 			return cli_fail("--lab-roots %s", err.msg), -1;
@@ -166,6 +162,11 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (probe_cli_finish(&p, &c) != 0)
 		goto out;
+	if (p.ats_roots && (p.o.url || p.o.http2 || p.o.http11 || p.o.save_chain)) {
+		rc = cli_fail("probe --ats-roots probes its own 15 hosts: --endpoint, --http2, "
+			      "--http1.1 and --save-chain do not apply");
+		goto out;
+	}
 	if (p.ats_roots) {
 		ats_roots_opts ro = {.probe = p.o, .port = p.port,
 				     .require_revocation = p.require_revocation};

@@ -284,7 +284,7 @@ int ats_roots_report(const ats_roots_opts *o, json_t *hosts, json_t *store_facts
 				ats_report_problem_cause(problems, js[k]->cause, js[k]->sev, NULL, NULL,
 							 js[k]->msg, js[k]->fix);
 				json_object_set_new(json_array_get(problems, json_array_size(problems) - 1),
-						    "probe", json_string(ats_json_str(hs[k], "name")));
+						    "host", json_string(ats_json_str(hs[k], "name")));
 				v = ats_verdict_worst(v, js[k]->sev);
 			}
 		}

@@ -2,6 +2,7 @@
  * renaming one breaks every dashboard and alert built on it. Timestamps, not "days left". Facts
  * that are absent are left out, never written as 0: "down" and "expired" must not look alike. */
 #include "report/report_prom.h"
+#include "report/report_prom_ats_roots.h"
 
 #include "report/report.h"
 
@@ -267,6 +268,8 @@ char *ats_report_prometheus(const json_t *r)
 		audit_metrics(b, a);
 	if ((a = facts(r, "probes", "probe")) && json_is_array(a))
 		probe_metrics(b, a);
+	if ((a = facts(r, "roots", "ats_roots")) && json_is_array(a))
+		ats_prom_ats_roots(b, a);
 	if ((a = json_object_get(r, "checks")) && json_array_size(a))
 		check_metrics(b, cmd, a);
 	if ((a = json_object_get(r, "runs")) && json_array_size(a)) {
