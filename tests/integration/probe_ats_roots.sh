@@ -188,6 +188,15 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
   check "check: valid against reports/schema.json" "$PY" "$VALIDATE" "$SCHEMA" "$T/check.json"
 fi
 
+# --- serve --ocsp-response staples for its one identity too (curl --cert-status reads it)
+p2=$(free_port)
+bg_server "$ATSCHECK" serve --cert "$L/revoked.sca1a.amazontrust.com.pem" --key "$L/revoked.sca1a.amazontrust.com.key" \
+  --ocsp-response "$L/revoked.sca1a.amazontrust.com.ocsp.der" --listen "127.0.0.1:$p2" --quiet
+wait_port "$p2" 10
+curl -sS -o /dev/null --max-time 5 --cert-status --cacert "$L/roots.pem" \
+  --resolve "revoked.sca1a.amazontrust.com:$p2:127.0.0.1" "https://revoked.sca1a.amazontrust.com:$p2/" 2>"$T/curl.err"
+check "serve --ocsp-response: curl --cert-status sees it revoked (exit 91)" grep -q "(91) SSL certificate revocation reason" "$T/curl.err"
+
 # --- bad usage: one line naming the fault, exit 3
 expect_exit 3 "--port without --ats-roots" "$ATSCHECK" probe --port 443
 check "  it says so" grep -q "apply only with --ats-roots" "$T/err"
