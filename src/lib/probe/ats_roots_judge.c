@@ -56,7 +56,11 @@ static void set(judged *j, const char *status, ats_verdict sev, const char *caus
 static void judge_good(int n, const json_t *h, judged *j)
 {
 	const char *out = outcome(h), *host = ats_json_str(h, "name");
-	if (strcmp(out, "accepted") == 0)
+	if (strcmp(out, "accepted") == 0 && strcmp(ats_json_str(h, "cause"), "intercepted") == 0)
+		/* Verified, but not up to an ATS root: something in the path re-signs the chain. */
+		set(j, "warn", ATS_VERDICT_WARNING, "intercepted", ats_json_str(h, "fix"), "%s: %s", host,
+		    ats_json_str(h, "message"));
+	else if (strcmp(out, "accepted") == 0)
 		set(j, "pass", ATS_VERDICT_OK, "ok", NULL, "%s: accepted, as it must be", host);
 	else if (strcmp(out, "rejected") == 0)
 		/* AVS serves RSA chains under Root CA 1 today: that one failing keeps the device off. */
@@ -75,8 +79,12 @@ static void judge_expired(int n, const json_t *h, bool good_ok, judged *j)
 		set(j, "fail", ATS_VERDICT_CRITICAL, "expired-accepted",
 		    "set the clock (NTP) and make sure this TLS stack verifies certificates "
 		    "(CURLOPT_SSL_VERIFYPEER on, no custom verify callback that accepts all)",
-		    "%s: an expired chain under %s was accepted: the clock or verification is wrong",
-		    host, ats_roots_root_name(n));
+		    "%s: an expired chain under %s was accepted: the clock or verification is wrong%s",
+		    host, ats_roots_root_name(n),
+		    strcmp(cause, "intercepted") == 0
+			    ? " (it was anchored at a CA that is not ATS: a TLS-intercepting proxy in the "
+			      "path may hide the expiry)"
+			    : "");
 	else if (strcmp(out, "rejected") == 0 && strcmp(cause, "expired") == 0)
 		set(j, "pass", ATS_VERDICT_OK, "expired", NULL, "%s: rejected as expired, as it must be",
 		    host);
