@@ -39,7 +39,8 @@ if make_ats_lab "$T/lab"; then
   mapfile -t RES < <(ats_lab_resolve 127.0.0.1 "$port" good.sca0a.amazontrust.com=127.0.0.2 expired.sca2a.amazontrust.com=127.0.0.3)
   check "probe --ats-roots" vg probe --ats-roots --port "$port" "${RES[@]}" --cacert "$T/lab/roots.pem" \
     --lab-roots "$T/lab/roots.pem" --timeout 30 --format json
-  XX
+  check "  it probed the lab (13 cells pass, not the stalled and the reset one)" \
+    test "$(jq '[.roots[] | (.good, .expired, .revoked) | select(.status == "pass")] | length' "$T/vg.out")" = 13
   kill -TERM "$vpid"; wait "$vpid"
   rc=$?
   [ "$rc" -ne 99 ] || sed 's/^/    /' "$T/vgserve.err" | head -40
