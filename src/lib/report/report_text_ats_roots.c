@@ -94,7 +94,10 @@ void ats_text_ats_roots_matrix(ats_buf *b, const json_t *m, const ats_render_opt
 			continue;
 		ats_buf_printf(b, "    %-32s ", ats_json_str(h, "name"));
 		if (!json_is_true(json_object_get(s, "asked")))
-			ats_buf_printf(b, "not reached (no handshake)\n");
+			ats_buf_printf(b, "not reached (%s)\n",
+				       json_is_object(json_object_get(h, "certificates"))
+					       ? "the chain was rejected first"
+					       : "no handshake");
 		else if (!json_is_true(json_object_get(s, "stapled")))
 			ats_buf_printf(b, "nothing stapled");
 		else
