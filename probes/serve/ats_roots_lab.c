@@ -2,9 +2,10 @@
  * names and key types), leaves per root and outcome, and the index openssl ocsp answers from. */
 #include "serve/ats_roots_lab.h"
 
-#include "base/pki.h"
+#include "base/pem.h"
 #include "base/strbuf.h"
 #include "base/util.h"
+#include "serve/pki.h"
 #include "serve/selftest.h"
 
 #include <errno.h>
@@ -72,12 +73,12 @@ int ats_roots_lab_write(const char *dir, time_t now, ats_err *err)
 	for (int n = 0; n < ATS_ROOTS_N; n++)
 		roots[n] = pki->cert[lab_role(n)];
 	snprintf(path, sizeof(path), "%s/roots.pem", dir);
-	if ((rc = ats_pki_write_certs(path, roots, ATS_ROOTS_N, err)) != 0)
+	if ((rc = ats_pem_write_certs(path, roots, ATS_ROOTS_N, err)) != 0)
 		goto out;
 	for (int n = 0; n < ATS_ROOTS_N; n++) {
 		int role = lab_role(n);
 		snprintf(path, sizeof(path), "%s/sca%da-root.pem", dir, n);
-		if ((rc = ats_pki_write_certs(path, &pki->cert[role], 1, err)) != 0)
+		if ((rc = ats_pem_write_certs(path, &pki->cert[role], 1, err)) != 0)
 			goto out;
 		snprintf(path, sizeof(path), "%s/sca%da-root.key", dir, n);
 		if ((rc = ats_pki_write_key(path, pki->key[role], err)) != 0)
@@ -97,7 +98,7 @@ int ats_roots_lab_write(const char *dir, time_t now, ats_err *err)
 			goto out;
 		}
 		snprintf(path, sizeof(path), "%s/sca%da-ca.pem", dir, n);
-		if ((rc = ats_pki_write_certs(path, &ca, 1, err)) != 0)
+		if ((rc = ats_pem_write_certs(path, &ca, 1, err)) != 0)
 			goto out;
 		snprintf(path, sizeof(path), "%s/sca%da-ca.key", dir, n);
 		if ((rc = ats_pki_write_key(path, cakey, err)) != 0)
@@ -124,7 +125,7 @@ int ats_roots_lab_write(const char *dir, time_t now, ats_err *err)
 			}
 			snprintf(path, sizeof(path), "%s/%s.pem", dir, host);
 			X509 *chain[2] = {leaf, ca};
-			if ((rc = ats_pki_write_certs(path, chain, 2, err)) != 0)
+			if ((rc = ats_pem_write_certs(path, chain, 2, err)) != 0)
 				goto out;
 			snprintf(path, sizeof(path), "%s/%s.key", dir, host);
 			if ((rc = ats_pki_write_key(path, key, err)) != 0)

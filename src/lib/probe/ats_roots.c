@@ -102,10 +102,10 @@ int ats_roots_run(const ats_roots_opts *o, json_t **report, ats_err *err)
 		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
 		goto out;
 	}
-	if ((rc = ats_probe_resolve_list(&o->probe, &resolve, err)) != 0)
+	if ((rc = ats_probe_resolve_list(&o->probe, "the ATS test hosts", &resolve, err)) != 0)
 		goto out;
 	if (!(m = curl_multi_init())) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl multi handle");
+		rc = ats_err_set(err, ATS_ENOMEM, "probing the ATS test hosts: cannot create a libcurl multi handle");
 		goto out;
 	}
 	for (int n = 0; n < ATS_ROOTS_N; n++) {

@@ -7,7 +7,7 @@
 #include "base/util.h"
 #include "probe/ats_roots_int.h"
 #include "probe/diagnose.h"
-#include "report/report.h"
+#include "report/tree.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>

@@ -76,8 +76,9 @@ int ats_probe_handle_setup(ats_probe_handle *p, const ats_probe_opts *o, const c
 /* The store the options name (libcurl's defaults when none), and its facts for the report
  * (with "error" when a file could not be loaded). NULL only when out of memory. */
 X509_STORE *ats_probe_store_load(const ats_probe_opts *o, json_t **facts);
-/* o->resolve as a libcurl list (appended to *out). */
-int ats_probe_resolve_list(const ats_probe_opts *o, struct curl_slist **out, ats_err *err);
+/* o->resolve as a libcurl list (appended to *out); subject names what is probed in an error. */
+int ats_probe_resolve_list(const ats_probe_opts *o, const char *subject, struct curl_slist **out,
+			   ats_err *err);
 /* Runs every handle on m to its end (each bounded by its own timeout) and sets each one's
  * result (the handles carry their ats_probe_handle as CURLOPT_PRIVATE). */
 void ats_probe_perform(CURLM *m);

@@ -2,7 +2,6 @@
  * renaming one breaks every dashboard and alert built on it. Timestamps, not "days left". Facts
  * that are absent are left out, never written as 0: "down" and "expired" must not look alike. */
 #include "report/report_prom.h"
-#include "report/report_prom_ats_roots.h"
 
 #include "report/report.h"
 

@@ -1,9 +1,8 @@
 /* The ATS root matrix as series: per root and key type, whether its chains are usable, whether
  * an expired chain was accepted (alert on 1), whether a revoked one was noticed. Every family
  * has the labels {root, key}; the per-host cells are atscheck_check_status (the report's checks). */
-#include "report/report_prom_ats_roots.h"
-
 #include "report/report.h"
+#include "report/report_prom.h"
 
 #include <string.h>
 

@@ -1,11 +1,9 @@
 /* The ATS root matrix for people: one line per root and key type with the three outcomes, what
  * each row means, what revocation checking was tried and what came back, and the meaning of the
  * whole matrix in words. */
-#include "report/report_text_ats_roots.h"
+#include "report/report_text.h"
 
 #include <string.h>
-
-void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o); /* report_text.c */
 
 typedef struct tint {
 	const char *pass, *warn, *fail, *skip, *bold, *off;
