@@ -288,6 +288,6 @@ void ats_serve_free(ats_serve *s)
 			close(s->wake[i]);
 	if (s->h2cbs)
 		nghttp2_session_callbacks_del(s->h2cbs);
-	SSL_CTX_free(s->ctx);
+	serve_tls_free(s);
 	free(s);
 }

@@ -38,6 +38,15 @@ typedef enum {
 	ATS_SERVE_RESET,      /* read the ClientHello, then reset the connection (TCP RST) */
 } ats_serve_mode;
 
+/* More identities on the same port, chosen by the name the client asks for (SNI); a client that
+ * names none of them gets the main identity (the first site when no main one is given). */
+#define ATS_SERVE_MAX_SITES 64
+typedef struct ats_serve_site {
+	const char *name;                 /* the SNI host name it answers to */
+	const char *cert_file, *key_file; /* leaf first; certificates after it are sent as its chain */
+	const char *ocsp_file;            /* a DER OCSP response to staple when asked, or NULL */
+} ats_serve_site;
+
 typedef struct ats_serve_opts {
 	/* The server's identity: files (leaf first; a --chain file's certificates are sent after
 	 * the leaf and after any others in cert_file), or objects (taken by reference, for an
@@ -46,6 +55,11 @@ typedef struct ats_serve_opts {
 	X509 *cert;
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain;
+
+	const char *ocsp_file; /* a DER OCSP response (openssl ocsp -respout) stapled when the
+				  client asks (status_request), or NULL */
+	const ats_serve_site *sites; /* identities chosen by SNI, up to ATS_SERVE_MAX_SITES */
+	size_t nsites;
 
 	const char *listen;   /* "ADDR:PORT", "[V6ADDR]:PORT"; port 0 picks one; NULL: default */
 	ats_serve_mode mode;

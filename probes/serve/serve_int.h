@@ -58,6 +58,10 @@ struct ats_serve {
 	char alpn_wire[256];
 	size_t alpn_len;
 	SSL_CTX *ctx;
+	struct serve_site *sites; /* the SNI identities (serve_tls.c) */
+	size_t nsites;
+	unsigned char *ocsp;      /* the main identity's stapled response, or NULL */
+	size_t ocsp_len;
 	nghttp2_session_callbacks *h2cbs;
 	int lfd;
 	int wake[2];
@@ -88,6 +92,7 @@ size_t serve_conn_pending(const serve_conn *c);
 
 /* serve_tls.c */
 int serve_tls_ctx_new(ats_serve *s, ats_err *err);
+void serve_tls_free(ats_serve *s); /* the contexts and responses of serve_tls_ctx_new */
 int serve_alpn_parse(const char *list, char *wire, size_t cap, size_t *len, ats_err *err);
 
 /* serve_h1.c: takes bytes from an HTTP/1.x client (may hand the connection to h2 when the

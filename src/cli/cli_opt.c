@@ -208,8 +208,8 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 		o->given = 0;
 		if (o->kind == CLI_LIST) {
 			cli_list *l = o->dest;
-			l->n = 0;
-			if (!(l->v = calloc((size_t)argc + 3, sizeof(char *)))) {
+			l->n = 0; /* two options may share one list (check: --cacert and --bundle) */
+			if (!l->v && !(l->v = calloc((size_t)argc + 3, sizeof(char *)))) {
 				rc = cli_fail("%s: out of memory", cmd->name);
 				goto out;
 			}

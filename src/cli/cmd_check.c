@@ -9,11 +9,13 @@
 static const char usage[] =
 	"Usage: atscheck [check] [--endpoint URL] [--cacert FILE] [--capath DIR] [--resolve H:P:A]\n"
 	"                [--timeout SECONDS] [--proxy URL] [--sdk-config FILE] [--warn-days N]\n"
-	"                [--offline] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n\n"
+	"                [--offline] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n"
+	"                [--ats-roots [--require-revocation] [--port N]]\n\n"
 	"The main job, in one verdict: audits the trust stores this device uses for the six ATS CAs,\n"
 	"probes the ATS test endpoint over HTTP/2 and HTTP/1.1 with this device's libcurl, and says\n"
 	"what keeps it from AVS and how to fix it. With --root DIR the image is audited (an image is\n"
-	"not probed: use atscheck chain for that).\n\n" PROBE_HELP
+	"not probed: use atscheck chain for that). With --ats-roots, Amazon Trust Services' 15 test\n"
+	"hosts are probed too and their matrix folds into the verdict.\n\n" PROBE_HELP
 	"  --bundle FILE      same as --cacert (audited and probed with)\n"
 	"  --sdk-config FILE  AlexaClientSDKConfig.json: audit its libcurlUtils CA file/path too\n"
 	"  --warn-days N      warn when a CA expires within N days (default 365)\n"
@@ -53,8 +55,14 @@ int cmd_check(int argc, char **argv)
 			      "against it";
 	else if (offline)
 		co.no_probe = "--offline";
-	rc = probe_cli_finish(&p, &cmd.c, &cmd.err) != 0 ||
-	     (co.probe = p.o, ats_check_run(&co, &cmd.report, &cmd.err) != 0);
+	rc = probe_cli_finish(&p, &cmd.c, &cmd.err) != 0;
+	ats_roots_opts ro = {.probe = p.o, .port = p.port, .require_revocation = p.require_revocation};
+	if (!rc) {
+		co.probe = p.o;
+		if (p.ats_roots)
+			co.ats_roots = &ro;
+		rc = ats_check_run(&co, &cmd.report, &cmd.err) != 0;
+	}
 	probe_cli_free(&p);
 	return cli_end(&cmd, rc);
 }

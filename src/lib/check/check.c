@@ -20,7 +20,7 @@ static void take_problems(json_t *into, const json_t *part, const char *name)
 
 /* The one thing to say first: what keeps this device from AVS (the HTTP/2 probe's cause, as
  * AVS speaks only HTTP/2), else the worst problem, else that all is well. */
-static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
+static json_t *summary(const json_t *audit, const json_t *probe, const json_t *roots, ats_verdict v)
 {
 	size_t i;
 	json_t *p;
@@ -37,6 +37,10 @@ static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
 			return json_pack("{s:s, s:s, s:s}", "cause",
 					 *ats_json_str(p, "cause") ? ats_json_str(p, "cause") : "store",
 					 "message", ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
+	json_array_foreach(json_object_get(roots, "problems"), i, p)
+		if (strcmp(ats_json_str(p, "severity"), ats_verdict_name(v)) == 0)
+			return json_pack("{s:s, s:s, s:s}", "cause", ats_json_str(p, "cause"), "message",
+					 ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
 	return json_pack("{s:s, s:s, s:s}", "cause", "ok", "message",
 			 probe ? "this device trusts ATS and reaches the endpoint over HTTP/2"
 			       : "this device's trust stores hold the ATS CAs",
@@ -46,7 +50,7 @@ static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
 int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 {
 	ats_store_list *stores = NULL;
-	json_t *audit = NULL, *probe = NULL, *r = NULL, *problems = NULL;
+	json_t *audit = NULL, *probe = NULL, *roots = NULL, *r = NULL, *problems = NULL;
 	int rc;
 	char t[32];
 
@@ -55,6 +59,8 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	    (rc = ats_audit_run(stores, &o->audit, &audit, err)) != 0)
 		goto out;
 	if (!o->no_probe && (rc = ats_probe_run(&o->probe, &probe, err)) != 0)
+		goto out;
+	if (!o->no_probe && o->ats_roots && (rc = ats_roots_run(o->ats_roots, &roots, err)) != 0)
 		goto out;
 	r = json_object();
 	problems = json_array();
@@ -67,11 +73,15 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 		v = ats_verdict_worst(v, (ats_verdict)json_integer_value(json_object_get(probe, "exit_code")));
 	take_problems(problems, audit, "audit");
 	take_problems(problems, probe, "probe");
+	if (roots) {
+		v = ats_verdict_worst(v, (ats_verdict)json_integer_value(json_object_get(roots, "exit_code")));
+		take_problems(problems, roots, "ats-roots");
+	}
 	json_object_set_new(r, "command", json_string("check"));
 	json_object_set_new(r, "at", json_string(ats_time_format(o->audit.at, t, sizeof(t))));
 	if (o->audit.root)
 		json_object_set_new(r, "root", json_string(o->audit.root));
-	json_object_set_new(r, "summary", summary(audit, probe, v));
+	json_object_set_new(r, "summary", summary(audit, probe, roots, v));
 	json_object_set_new(r, "audit", audit);
 	audit = NULL;
 	if (probe) {
@@ -81,6 +91,11 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 		json_object_set_new(r, "probe", json_null());
 		json_object_set_new(r, "probe_skipped", json_string(o->no_probe));
 	}
+	if (roots) {
+		json_object_set(r, "checks", json_object_get(roots, "checks"));
+		json_object_set_new(r, "ats_roots", roots);
+		roots = NULL;
+	}
 	ats_report_close(r, v, problems);
 	problems = NULL;
 	*report = r;
@@ -89,6 +104,7 @@ out:
 	ats_store_list_free(stores);
 	json_decref(audit);
 	json_decref(probe);
+	json_decref(roots);
 	json_decref(r);
 	json_decref(problems);
 	return rc;

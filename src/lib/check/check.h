@@ -8,6 +8,7 @@
 #define ATS_CHECK_H
 
 #include "audit/audit.h"
+#include "probe/ats_roots.h"
 #include "probe/probe.h"
 
 typedef struct ats_check_opts {
@@ -15,9 +16,11 @@ typedef struct ats_check_opts {
 	ats_audit_opts audit;
 	ats_probe_opts probe;
 	const char *no_probe;  /* why the endpoint is not probed (an image, --offline), or NULL */
+	const ats_roots_opts *ats_roots; /* also run the ATS root matrix (not when no_probe), or NULL */
 } ats_check_opts;
 
-/* Builds the report ("command": "check", "audit": {...}, "probe": {...}). */
+/* Builds the report ("command": "check", "audit": {...}, "probe": {...}, and with ats_roots
+ * "ats_roots": {...} whose per-host checks are also the check's "checks"). */
 int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -80,6 +81,33 @@ static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
 	return ats_verify_run(ctx, &p->cap);
 }
 
+/* What the server stapled, when the handshake asked for it (CURLOPT_SSL_VERIFYSTATUS): the
+ * response's status and the first certificate status in it. libcurl judges the response itself
+ * after the handshake; this only records what came back. */
+static int status_cb(SSL *ssl, void *arg)
+{
+	ats_probe_handle *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
+	const unsigned char *der = NULL;
+	(void)arg;
+	if (!p)
+		return 1;
+	long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+	p->ocsp.asked = true;
+	p->ocsp.len = der && len > 0 ? len : 0;
+	if (p->ocsp.len == 0)
+		return 1;
+	OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &der, len);
+	OCSP_BASICRESP *bs = r ? OCSP_response_get1_basic(r) : NULL;
+	OCSP_SINGLERESP *one = bs ? OCSP_resp_get0(bs, 0) : NULL;
+	p->ocsp.response_status = r ? OCSP_response_status(r) : -1;
+	if (one)
+		p->ocsp.cert_status = OCSP_single_get0_status(one, &p->ocsp.reason, NULL, NULL, NULL);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(r);
+	ERR_clear_error();
+	return 1; /* libcurl decides */
+}
+
 static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 {
 	SSL_CTX *ctx = sslctx;
@@ -93,6 +121,7 @@ static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 		SSL_CTX_set1_cert_store(ctx, p->store);
 	SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, parm);
 	SSL_CTX_set_info_callback(ctx, info_cb);
+	SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
 	return CURLE_OK;
 }
 
@@ -105,9 +134,11 @@ static size_t body_cb(char *data, size_t size, size_t n, void *arg)
 	return len; /* the rest is read and dropped: the endpoint's answer is small */
 }
 
-static int setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url, struct curl_slist *resolve,
-		 ats_err *err)
+int ats_probe_handle_setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url,
+			   struct curl_slist *resolve, ats_err *err)
 {
+	pthread_once(&ctx_once, ctx_index_init);
+	p->ocsp.cert_status = p->ocsp.response_status = p->ocsp.reason = -1;
 	CURL *h = p->h = curl_easy_init();
 	long timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	if (!h)
@@ -197,7 +228,7 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 /* Loads the store the probes verify against, once: the file and directory given, or the ones
  * this libcurl uses by default. A file that cannot be read is recorded in the report (the
  * device's own store missing is a finding); the probes then trust nothing and say so. */
-static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
+X509_STORE *ats_probe_store_load(const ats_probe_opts *o, json_t **sj)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	X509_STORE *st = X509_STORE_new();
@@ -228,6 +259,38 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 	return st;
 }
 
+int ats_probe_resolve_list(const ats_probe_opts *o, const char *subject, struct curl_slist **out,
+			   ats_err *err)
+{
+	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
+		struct curl_slist *n = curl_slist_append(*out, *rv);
+		if (!n)
+			return ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", subject);
+		*out = n;
+	}
+	return 0;
+}
+
+void ats_probe_perform(CURLM *m)
+{
+	int running = 1, left;
+	CURLMsg *msg;
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	while ((msg = curl_multi_info_read(m, &left))) {
+		ats_probe_handle *p = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+		if (p)
+			p->result = msg->data.result;
+	}
+}
+
 int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 {
 	const char *url = o->url ? o->url : ATS_PROBE_DEFAULT_URL;
@@ -246,8 +309,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	memset(probes, 0, sizeof(probes));
 	if ((rc = url_host(url, host, sizeof(host), &port, err)) != 0)
 		return rc;
-	pthread_once(&ctx_once, ctx_index_init);
-	store = store_load(o, &store_facts);
+	store = ats_probe_store_load(o, &store_facts);
 	if (!store || !store_facts) {
 		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
 		goto out;
@@ -256,14 +318,8 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 		probes[np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
 	if (both || o->http11)
 		probes[np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
-	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
-		struct curl_slist *n = curl_slist_append(resolve, *rv);
-		if (!n) {
-			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
-			goto out;
-		}
-		resolve = n;
-	}
+	if ((rc = ats_probe_resolve_list(o, url, &resolve, err)) != 0)
+		goto out;
 	if (!(m = curl_multi_init())) {
 		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: cannot create a libcurl multi handle", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
 		goto out;
@@ -274,30 +330,14 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 		probes[i].cap.lab = o->lab;
 		snprintf(probes[i].cap.host, sizeof(probes[i].cap.host), "%s", host);
 		probes[i].store = store;
-		if ((rc = setup(&probes[i], o, url, resolve, err)) != 0)
+		if ((rc = ats_probe_handle_setup(&probes[i], o, url, resolve, err)) != 0)
 			goto out;
 		curl_multi_add_handle(m, probes[i].h);
 	}
 	long long t0 = mono_us();
 	for (int i = 0; i < np; i++)
 		probes[i].t0_us = t0;
-	int running = 1;
-	while (running) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
-			break;
-		if (running)
-			curl_multi_poll(m, NULL, 0, 1000, NULL);
-	}
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(m, &left))) {
-		ats_probe_handle *p = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
-		if (p)
-			p->result = msg->data.result;
-	}
+	ats_probe_perform(m);
 
 	r = json_object();
 	pj = json_array();

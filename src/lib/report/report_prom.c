@@ -312,6 +312,8 @@ char *ats_report_prometheus(const json_t *r)
 		audit_metrics(b, a);
 	if ((a = facts(r, "probes", "probe")) && json_is_array(a))
 		probe_metrics(b, a);
+	if ((a = facts(r, "roots", "ats_roots")) && json_is_array(a))
+		ats_prom_ats_roots(b, a);
 	if ((a = json_object_get(r, "checks")) && json_array_size(a))
 		check_metrics(b, cmd, a);
 	if ((a = json_object_get(r, "runs")) && json_array_size(a)) {

@@ -184,6 +184,13 @@ static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	} else {
 		ats_buf_printf(b, "\n%sEndpoint%s not probed (%s)\n", k.bold, k.off, ats_json_str(r, "probe_skipped"));
 	}
+	const json_t *roots = json_object_get(r, "ats_roots");
+	if (json_is_object(roots)) {
+		ats_buf_printf(b, "\n%sATS roots%s, Amazon Trust Services' test hosts (%s%s%s)", k.bold,
+			       k.off, vcolor(&k, ats_json_str(roots, "verdict")), ats_json_str(roots, "verdict"),
+			       k.off);
+		ats_text_ats_roots_matrix(b, roots, o);
+	}
 	const json_t *sum = json_object_get(r, "summary");
 	ats_buf_printf(b, "\n%s=> %s%s%s: %s\n", k.bold, vcolor(&k, ats_json_str(r, "verdict")), ats_json_str(sum, "cause"),
 		       k.off, ats_json_str(sum, "message"));
