@@ -32,7 +32,8 @@ int ats_pick_wants(const pick *p, uint64_t key, const char *name)
 
 static void cut(pick *p)
 {
-	qsort(p->v, p->n, sizeof(*p->v), cmp_ent);
+	if (p->n > 1) /* an empty pick has no array yet: qsort(NULL, 0) is undefined */
+		qsort(p->v, p->n, sizeof(*p->v), cmp_ent);
 	for (size_t i = p->bound; i < p->n; i++) {
 		free(p->v[i].name);
 		free(p->v[i].text);
