@@ -384,11 +384,9 @@ int inst_run(inst_ctx *c, const char *path, char *const argv[])
 
 int inst_lock(inst_ctx *c, int *fd)
 {
-	char host[PATH_MAX], dir[PATH_MAX];
+	char host[PATH_MAX];
 	*fd = -1;
-	snprintf(dir, sizeof(dir), "%s", c->lock_img);
-	*strrchr(dir, '/') = '\0';
-	int rc = inst_mkdirs(c, dir);
+	int rc = parent_mkdirs(c, c->lock_img); /* none for a bare name: the current folder */
 	json_array_clear(c->changes); /* the lock's folder is not a change worth reporting */
 	if (rc != 0 || inst_host(c, c->lock_img, host) != 0)
 		return rc ? rc : ATS_EIO;
