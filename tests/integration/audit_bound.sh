@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A store full of broken entries (issue 18): the audit lists the first 100 per store and counts
+# the rest, in bounded memory and time, and the report says the bound was reached.
+. "$ATS_SOURCE_DIR/tests/lib/common.sh"
+
+"$ATSCHECK" bundle export "$T" >/dev/null
+n=300000 # 17 MB of junk blocks; before the bound: 1 GB of memory, 8 s, a 140 MB report
+{ python3 -c "import sys; sys.stdout.write('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' * $n)"
+  cat "$T/Amazon_Root_CA_1.pem"; } > "$T/junk.pem"
+start=$(date +%s%N)
+"$ATSCHECK" audit --bundle "$T/junk.pem" --format json >"$T/r.json"; echo $? >"$T/rc"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "junk store: exit 1 (WARNING: the good CA is still found), got $(cat "$T/rc")" test "$(cat "$T/rc")" -eq 1
+check "junk store: $ms ms (bound 5000)" test "$ms" -lt 5000
+check "junk store: 100 entry problems listed" jq -e '.stores[0].entry_problems | length == 100' "$T/r.json"
+check "junk store: the rest counted ($((n - 100)))" \
+  jq -e --argjson k $((n - 100)) '.stores[0].entry_problems_omitted == $k' "$T/r.json"
+check "junk store: the good CA is still found" jq -e '.stores[0].cas[0].status == "present"' "$T/r.json"
+check "junk store: one problem says how many more" \
+  jq -e --arg k $((n - 100)) '[.problems[] | select(.message | contains("and \($k) more"))] | length == 1' "$T/r.json"
+check "junk store: report problems bounded" jq -e '.problems | length < 120' "$T/r.json"
+check "junk store: report under 200 KB ($(stat -c %s "$T/r.json") bytes)" test "$(stat -c %s "$T/r.json")" -lt 200000
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f %M -o "$T/kb" "$ATSCHECK" audit --bundle "$T/junk.pem" --format nagios >"$T/nagios" 2>/dev/null
+  kb=$(tail -1 "$T/kb")
+  # The file itself is read whole (17 MB); the rest must not grow with the entries.
+  check "junk store: peak RSS ${kb} KB (bound 60 MB)" test "$kb" -lt 61440
+  check "junk store: Nagios output under 100 KB" test "$(stat -c %s "$T/nagios")" -lt 100000
+fi
+finish
