@@ -12,10 +12,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+	       : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+int ats_file_open_regular(const char *path, const char *label, struct stat *st, ats_err *err)
+{
+	struct stat own;
+	if (!st)
+		st = &own;
+	if (!label)
+		label = path;
+	/* O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0) {
+		ats_err_set(err, ATS_EIO, "%s: cannot stat: %s", label, strerror(errno));
+	} else if (S_ISDIR(st->st_mode)) {
+		ats_err_set(err, ATS_EIO, "%s: is a directory, expected a file", label);
+	} else if (!S_ISREG(st->st_mode)) {
+		ats_err_set(err, ATS_EIO, "%s: not a regular file (%s)", label, file_kind(st->st_mode));
+	} else {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl != -1 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+			return fd;
+		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+	}
+	close(fd);
+	return -1;
+}
+
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
 		  ats_err *err)
 {
-	int fd = -1, rc = ATS_EIO;
+	int fd, rc = ATS_EIO;
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t got = 0;
@@ -24,23 +59,8 @@ int ats_file_read(const char *path, const char *label, unsigned char **data, siz
 	*len = 0;
 	if (!label)
 		label = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+	if ((fd = ats_file_open_regular(path, label, &st, err)) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		ats_err_set(err, ATS_EIO, "%s: cannot stat: %s", label, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ats_err_set(err, ATS_EIO, "%s: is a directory, expected a file", label);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ats_err_set(err, ATS_EIO, "%s: not a regular file", label);
-		goto out;
-	}
 	if ((unsigned long long)st.st_size > ATS_MAX_INPUT) {
 		ats_err_set(err, ATS_EIO, "%s: too large (%lld bytes; the limit is %u MiB)", label,
 			    (long long)st.st_size, ATS_MAX_INPUT / (1024 * 1024));

@@ -11,6 +11,13 @@
  * 2 GB file is refused before any of it is read. */
 #define ATS_MAX_INPUT (64u * 1024u * 1024u)
 
+/* Opens a file for reading only when it is a regular file, without ever blocking on the open: a
+ * directory, FIFO, device or socket is refused with one message naming `label` (path when NULL).
+ * Returns a blocking descriptor (O_CLOEXEC), or -1 with err set; st, when given, is its fstat.
+ * Every reader of a named input goes through this (or ats_file_read, which does). */
+struct stat;
+int ats_file_open_regular(const char *path, const char *label, struct stat *st, ats_err *err);
+
 /* Reads a regular file whole (NUL-terminated for convenience; *len excludes the NUL). Refuses
  * directories, devices, FIFOs and files over ATS_MAX_INPUT with a message naming `label`. */
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,

@@ -1,5 +1,7 @@
 #include "dha/dha_conf.h"
 
+#include "base/util.h"
+
 #include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -107,20 +109,33 @@ int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err)
 	ats_dha_conf *c = calloc(1, sizeof(*c));
 	long line = -1;
 	int rc = ATS_ENOMEM;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
 	unsigned long old_mask = ASN1_STRING_get_default_mask();
 
 	*out = NULL;
 	if (!c || !(c->path = strdup(path)) || !(c->conf = NCONF_new(NULL)))
 		goto fail;
-	if (NCONF_load(c->conf, path, &line) <= 0) {
+	/* Read here (a FIFO or a folder is refused at once), parsed from memory. */
+	if ((rc = ats_file_read(path, NULL, &data, &len, err)) != 0)
+		goto fail;
+	rc = ATS_ENOMEM;
+	if (!(bio = BIO_new_mem_buf(data, (int)len)))
+		goto fail;
+	if (NCONF_load_bio(c->conf, bio, &line) <= 0) {
 		if (line > 0)
 			rc = ats_err_set(err, ATS_EPARSE, "%s: line %ld: not a valid OpenSSL config", path,
 					 line);
 		else
-			rc = ats_err_set(err, ATS_EIO, "%s: cannot read the config file", path);
+			rc = ats_err_set(err, ATS_EPARSE, "%s: not a valid OpenSSL config", path);
 		ERR_clear_error();
 		goto fail;
 	}
+	BIO_free(bio);
+	bio = NULL;
+	free(data);
+	data = NULL;
 	const char *dn = get(c->conf, "req", "distinguished_name");
 	const char *prompt = get(c->conf, "req", "prompt");
 	const char *mask = get(c->conf, "req", "string_mask");
@@ -149,6 +164,8 @@ int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err)
 fail:
 	if (rc == ATS_ENOMEM)
 		ats_err_set(err, ATS_ENOMEM, "%s: out of memory", path);
+	BIO_free(bio);
+	free(data);
 	ats_dha_conf_free(c);
 	return rc;
 }

@@ -258,7 +258,12 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	}
 	if (m->o.baseline) {
 		json_error_t je;
-		base = json_load_file(m->o.baseline, 0, &je);
+		unsigned char *bdata = NULL;
+		size_t blen = 0;
+		if ((rc = ats_file_read(m->o.baseline, NULL, &bdata, &blen, err)) != 0)
+			goto out;
+		base = json_loadb((const char *)bdata, blen, 0, &je);
+		free(bdata);
 		if (!base || strcmp(ats_json_str(base, "command"), "merge") != 0 ||
 		    !json_is_array(json_object_get(base, "devices"))) {
 			rc = ats_err_set(err, ATS_EPARSE, "--baseline %s: %s", m->o.baseline,

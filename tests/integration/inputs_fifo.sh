@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Every file atscheck reads is refused at once when it is not a regular file (issue 18): a FIFO
+# with no writer must not hang a reader. One line naming the path, exit 3.
+. "$ATS_SOURCE_DIR/tests/lib/common.sh"
+mkdir "$T/w" && cd "$T/w" || exit 1
+mkfifo fifo
+mkfifo -m 600 fifo600
+cat > device.conf <<'EOF2'
+[ req ]
+prompt = no
+distinguished_name = dn
+[ dn ]
+CN = Example DHA
+[ req_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+EOF2
+cat > ca.ext <<'EOF2'
+[ dak ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+subjectKeyIdentifier = hash
+EOF2
+openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout dak.key \
+  -subj "/CN=Test DAK" -days 3650 -out dak.pem -config ca.ext -extensions dak 2>/dev/null
+chmod 600 dak.key
+"$ATSCHECK" dha provision --config device.conf --dak-cert dak.pem --dak-key dak.key --count 1 --out dev >/dev/null
+cert=$(find dev -name certificate.pem | head -1)
+"$ATSCHECK" bundle export six >/dev/null && "$ATSCHECK" audit --bundle six/Amazon_Root_CA_1.pem --format json >r.json
+mkdir out
+# refused NAME cmd...: exit 3 within 10 s, one line on stderr naming the FIFO
+refused() {
+  local d=$1; shift
+  expect_exit 3 "$d: refused" timeout 10 "$ATSCHECK" "$@"
+  check "$d: one line" test "$(wc -l <"$T/err")" -eq 1
+  check "$d: it names the path and says why" grep -q "fifo[0-9]*: not a regular file" "$T/err"
+}
+expect_exit 3 "report merge FIFO: counted as unreadable" timeout 10 "$ATSCHECK" report merge fifo
+check "report merge FIFO: named" grep -q "fifo (unreadable): fifo: not a regular file" "$T/err"
+refused "report merge --baseline FIFO" report merge r.json --baseline fifo
+refused "report render FIFO" report render fifo
+refused "dha verify --config FIFO" dha verify "$cert" --config fifo
+refused "dha verify FIFO" dha verify fifo
+expect_exit 2 "dha verify --key FIFO: the key check fails at once" timeout 10 "$ATSCHECK" dha verify "$cert" --key fifo
+check "dha verify --key FIFO: says why" grep -q "fail  private-key      fifo: not a regular file" "$T/out"
+refused "dha provision --config FIFO" dha provision --config fifo --dak-cert dak.pem --dak-key dak.key --count 1 --out dev2
+refused "dha provision --dak-key FIFO" dha provision --config device.conf --dak-cert dak.pem --dak-key fifo600 --count 1 --out dev3
+refused "dak csr --config FIFO" dak csr --config fifo --out out
+expect_exit 3 "audit --bundle FIFO: UNKNOWN" timeout 10 "$ATSCHECK" audit --bundle fifo
+check "audit --bundle FIFO: says why" grep -q "fifo: not a regular file" "$T/out"
+check "no key was made by the refused dak csr" test ! -e out/dak_private_key.pem
+# A folder where a file is wanted: the same one line.
+expect_exit 3 "dha verify --config DIR: refused" timeout 10 "$ATSCHECK" dha verify "$cert" --config out
+check "dha verify --config DIR: names it" grep -q "out: is a directory" "$T/err"
+finish
