@@ -302,7 +302,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 										   : "none";
 	return json_pack(
 		"{s:s, s:s, s:i, s:O, s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
 		"command", "dha provision", "verdict", ats_verdict_name(v), "exit_code", (int)v,
 		"problems", b->problems, "out", o->out_dir, "config", o->conf, "dak", "certificate",
 		o->dak_cert, "subject", subj, "key", o->dak_key, "days", o->days, "not_before",
@@ -311,6 +311,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 		"barcode", bc, "devices", "requested", (json_int_t)b->nids, "made", (json_int_t)made,
 		"already_done", (json_int_t)done, "recovered", (json_int_t)recovered,
 		"in_progress_elsewhere", (json_int_t)elsewhere, "failed", (json_int_t)failed,
+		"leftovers_removed", (json_int_t)b->swept,
 		"control_log", "csv", o->out_dir, "/control-log.csv", "jsonl", o->out_dir,
 		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log));
 }
@@ -336,6 +337,7 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
+	b.swept = ats_prov_sweep(&b);
 	if (!(b.todo = malloc(b.nids * sizeof(size_t)))) {
 		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
 		goto out;
