@@ -2,6 +2,7 @@
 
 #include "base/util.h"
 
+#include <limits.h>
 #include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -106,21 +107,33 @@ bad:
 
 int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err)
 {
+	unsigned char *data = NULL;
+	size_t len = 0;
+	*out = NULL;
+	/* Read here (a FIFO or a folder is refused at once), parsed from memory. */
+	int rc = ats_file_read(path, NULL, &data, &len, err);
+	if (rc == 0)
+		rc = ats_dha_conf_parse(path, data, len, out, err);
+	free(data);
+	return rc;
+}
+
+int ats_dha_conf_parse(const char *path, const void *data, size_t len, ats_dha_conf **out,
+		       ats_err *err)
+{
 	ats_dha_conf *c = calloc(1, sizeof(*c));
 	long line = -1;
 	int rc = ATS_ENOMEM;
-	unsigned char *data = NULL;
-	size_t len = 0;
 	BIO *bio = NULL;
 	unsigned long old_mask = ASN1_STRING_get_default_mask();
 
 	*out = NULL;
 	if (!c || !(c->path = strdup(path)) || !(c->conf = NCONF_new(NULL)))
 		goto fail;
-	/* Read here (a FIFO or a folder is refused at once), parsed from memory. */
-	if ((rc = ats_file_read(path, NULL, &data, &len, err)) != 0)
+	if (len > INT_MAX) {
+		rc = ats_err_set(err, ATS_EPARSE, "%s: too large", path);
 		goto fail;
-	rc = ATS_ENOMEM;
+	}
 	if (!(bio = BIO_new_mem_buf(data, (int)len)))
 		goto fail;
 	if (NCONF_load_bio(c->conf, bio, &line) <= 0) {
@@ -134,8 +147,6 @@ int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err)
 	}
 	BIO_free(bio);
 	bio = NULL;
-	free(data);
-	data = NULL;
 	const char *dn = get(c->conf, "req", "distinguished_name");
 	const char *prompt = get(c->conf, "req", "prompt");
 	const char *mask = get(c->conf, "req", "string_mask");
@@ -165,7 +176,6 @@ fail:
 	if (rc == ATS_ENOMEM)
 		ats_err_set(err, ATS_ENOMEM, "%s: out of memory", path);
 	BIO_free(bio);
-	free(data);
 	ats_dha_conf_free(c);
 	return rc;
 }
