@@ -265,3 +265,45 @@ void ats_wipe(void *p, size_t n)
 	if (p)
 		OPENSSL_cleanse(p, n);
 }
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] > 0x9f) ||
+	    (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+const char *ats_utf8_clean(const char *s, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = 0;
+	if (!cap)
+		return out;
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (n) {
+			if (k + n >= cap)
+				break;
+			memcpy(out + k, p, n);
+			k += n;
+			p += n;
+		} else {
+			if (k + 4 >= cap)
+				break;
+			snprintf(out + k, cap - k, "\\x%02x", *p++);
+			k += 4;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}

@@ -42,6 +42,12 @@ const char *ats_time_format(time_t t, char *buf, size_t n);
 struct asn1_string_st;
 time_t ats_asn1_time_to_time(const struct asn1_string_st *t);
 
+/* s as valid UTF-8 in out (cap bytes, always NUL-terminated): each byte that is not part of a
+ * well-formed sequence becomes the four characters "\xNN", so a file or device name in another
+ * encoding stays visible and distinct in JSON (which holds only UTF-8) instead of being dropped.
+ * Returns out. */
+const char *ats_utf8_clean(const char *s, char *out, size_t cap);
+
 /* Wipes a buffer in a way the compiler keeps. */
 void ats_wipe(void *p, size_t n);
 

@@ -2,7 +2,9 @@
  * (causes, CA names, versions), counts computed at the end from the rows so a device that
  * reported twice counts once. */
 #include "report/report_merge_int.h"
+#include "base/util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,9 +152,10 @@ void ats_merge_bad(ats_merge *m, const char *file, const char *kind, const char 
 		m->cap_bad = cap;
 	}
 	bad *b = &m->bad[m->nbad];
-	b->file = strdup(file);
+	char clean[4 * PATH_MAX];
+	b->file = strdup(ats_utf8_clean(file, clean, sizeof(clean)));
 	b->kind = strdup(kind);
-	b->why = strdup(why);
+	b->why = strdup(ats_utf8_clean(why, clean, sizeof(clean)));
 	if (!b->file || !b->kind || !b->why) {
 		free(b->file);
 		free(b->kind);
@@ -296,12 +299,16 @@ static int fill_row(ats_merge *m, row *r, const char *file, time_t mtime, const 
 	return add_expiring(m, r, d, rep);
 }
 
-void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *rep)
+void ats_merge_add(ats_merge *m, const char *file_raw, time_t mtime, const mj_doc *rep)
 {
-	const char *device = mj_str(rep, &rep->v[0], "device");
+	/* Names go into JSON, which holds only UTF-8: other bytes are shown as \xNN, never dropped. */
+	char file[4 * PATH_MAX], dev[1024];
+	const char *device = ats_utf8_clean(mj_str(rep, &rep->v[0], "device"), dev, sizeof(dev));
 	const char *mid = mj_str(rep, &rep->v[0], "machine_id");
 	char fallback[256], key[1024];
 	row fresh = {0};
+
+	ats_utf8_clean(file_raw, file, sizeof(file));
 
 	if (!*device) { /* no identity in the report: its file name stands for it */
 		const char *base = strrchr(file, '/');
