@@ -36,6 +36,15 @@ static int read_ids(prov_batch *b, ats_err *err)
 	char *save = NULL;
 	if (rc != 0)
 		return rc;
+	const unsigned char *nul = memchr(data, 0, len);
+	if (nul) {
+		for (const unsigned char *q = data; q < nul; q++)
+			line += *q == '\n';
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: line %d: a NUL byte (not a text file of ids?)",
+				 b->o->ids_file, line + 1);
+		free(data);
+		return rc;
+	}
 	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		line++;
 		while (*l == ' ' || *l == '\t')
@@ -50,6 +59,12 @@ static int read_ids(prov_batch *b, ats_err *err)
 					 "%s: line %d: '%.80s' is not a device id (1-64 of A-Z a-z 0-9 "
 					 ". _ -, not starting with . or -)",
 					 b->o->ids_file, line, l);
+			break;
+		}
+		if (ats_device_id_reserved(l)) {
+			rc = ats_err_set(err, ATS_EUSAGE,
+					 "%s: line %d: '%s' cannot be a device id: provision keeps that name "
+					 "for itself in the output folder", b->o->ids_file, line, l);
 			break;
 		}
 		if (b->nids == cap) {
@@ -135,8 +150,8 @@ static int make_ids(prov_batch *b, ats_err *err)
 {
 	char prefix[64];
 	int rc;
-	if (b->o->ids_file)
-		return (rc = read_ids(b, err)) != 0 ? rc : check_unique(b, err);
+	if (b->o->ids_file) /* read before the folder is made: a bad list writes nothing */
+		return 0;
 	if ((rc = batch_prefix(b, prefix, sizeof(prefix), err)) != 0)
 		return rc;
 	if (!(b->ids = calloc(b->o->count, sizeof(char *))))
@@ -334,7 +349,9 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 		rc = ats_err_set(err, ATS_EUSAGE, "provision: give --count N or --ids FILE, and --days 1..36500");
 		goto out;
 	}
-	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = open_out(&b, err)) != 0 ||
+	if ((rc = load_inputs(&b, &conf, err)) != 0 ||
+	    (o->ids_file && ((rc = read_ids(&b, err)) != 0 || (rc = check_unique(&b, err)) != 0)) ||
+	    (rc = open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
 	b.swept = ats_prov_sweep(&b);

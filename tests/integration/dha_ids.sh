@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Device ids that would break provision (issue 18): the names provision keeps for itself in the
+# folder (control-log.csv, control-log.jsonl, batch-id) and a NUL byte in --ids are refused up
+# front: one line naming the file, the line and the id; exit 3; nothing written.
+. "$ATS_SOURCE_DIR/tests/lib/common.sh"
+. "$ATS_SOURCE_DIR/tests/lib/common.sh"
+mkdir "$T/w" && cd "$T/w" || exit 1
+cat > device.conf <<'EOF2'
+[ req ]
+prompt = no
+distinguished_name = dn
+[ dn ]
+CN = Example DHA
+[ req_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+EOF2
+cat > ca.ext <<'EOF2'
+[ dak ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+subjectKeyIdentifier = hash
+EOF2
+openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout dak.key \
+  -subj "/CN=Test DAK" -days 3650 -out dak.pem -config ca.ext -extensions dak 2>/dev/null
+P=(dha provision --config device.conf --dak-cert dak.pem --dak-key dak.key)
+n=0
+for id in control-log.csv control-log.jsonl batch-id CONTROL-LOG.CSV; do
+  n=$((n + 1))
+  printf 'D-1\n%s\n' "$id" > ids$n.txt
+  expect_exit 3 "id '$id': refused" "$ATSCHECK" "${P[@]}" --ids ids$n.txt --out o$n
+  check "id '$id': one line naming the file, line and id" \
+    bash -c "test \$(wc -l < '$T/err') -eq 1 && grep -q \"ids$n.txt: line 2: '$id'.*provision keeps that name\" '$T/err'"
+  check "id '$id': nothing written" test ! -e o$n
+done
+printf 'D-1\nD-2\000tail\nD-3\n' > nul.txt
+expect_exit 3 "a NUL byte in --ids: refused" "$ATSCHECK" "${P[@]}" --ids nul.txt --out onul
+check "named with its line" grep -q "nul.txt: line 2: a NUL byte" "$T/err"
+check "nothing written" test ! -e onul
+printf 'A-1\nbatch-ids\ncontrol-log\n' > fine.txt
+expect_exit 0 "names near the reserved ones are fine" "$ATSCHECK" "${P[@]}" --ids fine.txt --out ofine
+check "three devices" test "$(tail -n +2 ofine/control-log.csv | wc -l)" -eq 3
+finish
