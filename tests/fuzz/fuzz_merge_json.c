@@ -5,6 +5,7 @@
 #include "report/report_merge_json.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,16 +67,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
+	/* A NUL byte: jansson stops reading at it (so "[1\0]" is "[1" to it, and some inputs with
+	 * text after a NUL pass); mj refuses any, as RFC 8259 does. Not comparable. */
+	bool nul = memchr(data, 0, size) != NULL;
 	int ours = mj_parse(&doc, buf, size);
 	json_error_t je;
 	json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY, &je);
-	if (ours == 0 && !j) {
-		/* jansson refuses NUL in strings and numbers it cannot hold; those are not faults. */
-		if (!memchr(data, 0, size) && !strstr(je.text, "\\u0000") &&
+	if (!nul && ours == 0 && !j) {
+		/* jansson refuses \u0000 in strings and numbers it cannot hold; not faults. */
+		if (!strstr(je.text, "\\u0000") &&
 		    !strstr(je.text, "too big") && !strstr(je.text, "NUL") && !strstr(je.text, "overflow") &&
 		    !strstr(je.text, "nesting"))
 			DIFFER(je.text);
-	} else if (ours != 0 && j) {
+	} else if (!nul && ours != 0 && j) {
 		if (!strstr(doc.err, "deep") && !strstr(doc.err, "depth"))
 			DIFFER(doc.err);
 	} else if (ours == 0 && j) {

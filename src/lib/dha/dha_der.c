@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,50 @@ static int take(const unsigned char **p, const unsigned char *end, unsigned want
 		content->n = l;
 	}
 	*p += h + l;
+	return 0;
+}
+
+/* The primitive values d2i_X509 checks as it decodes (found by tests/fuzz/fuzz_dha_der.c, which
+ * holds this reader to what OpenSSL accepts): an OID's subidentifiers, INTEGER padding, BOOLEAN
+ * and NULL lengths, a BIT STRING's unused bits, BMP and Universal string lengths. Constructed
+ * values are walked; OCTET STRINGs (extension values, which OpenSSL reads only on demand) not. */
+static int strict(const unsigned char *p, const unsigned char *end, int depth)
+{
+	while (p < end) {
+		unsigned tag;
+		size_t h, l;
+		if (depth > 16 || ats_der_tlv(p, end, &tag, &h, &l) != 0)
+			return -1;
+		const unsigned char *v = p + h;
+		p += h + l;
+		if (tag & 0x20) {
+			if (strict(v, v + l, depth + 1) != 0)
+				return -1;
+			continue;
+		}
+		bool universal = (tag & 0xc0) == 0;
+		unsigned t = universal ? tag : (tag == 0x81 || tag == 0x82) ? 0x03 : 0; /* [1] [2] IDs */
+		switch (t) {
+		case 0x01: if (l != 1) return -1; break;
+		case 0x02:
+			if (l == 0 || (l > 1 && ((v[0] == 0x00 && !(v[1] & 0x80)) ||
+						 (v[0] == 0xff && (v[1] & 0x80)))))
+				return -1;
+			break;
+		case 0x03: if (l == 0 || v[0] > 7 || (l == 1 && v[0] != 0)) return -1; break;
+		case 0x05: if (l != 0) return -1; break;
+		case 0x06:
+			if (l == 0 || (v[l - 1] & 0x80))
+				return -1;
+			for (size_t i = 0; i < l; i++)
+				if (v[i] == 0x80 && (i == 0 || !(v[i - 1] & 0x80)))
+					return -1; /* a subidentifier with a leading 0x80 */
+			break;
+		case 0x1e: if (l & 1) return -1; break;
+		case 0x1c: if (l & 3) return -1; break;
+		default: break;
+		}
+	}
 	return 0;
 }
 
@@ -107,6 +152,14 @@ int ats_dha_cert_read(const unsigned char *der, size_t len, ats_dha_cert *o)
 		return -1;
 	o->sig.p = bits.p + 1;
 	o->sig.n = bits.n - 1;
+	/* Every extension well formed (OpenSSL decodes the list whole). */
+	size_t pos = 0;
+	ats_der_ext e;
+	int r;
+	while ((r = ats_der_ext_next(o->exts, &pos, &e)) == 1)
+		;
+	if (r != 0 || strict(der, end, 0) != 0)
+		return -1;
 	return 0;
 }
 
