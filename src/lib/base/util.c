@@ -268,12 +268,14 @@ void ats_wipe(void *p, size_t n)
 
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at most
  * U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p)
+static size_t utf8_seq(const unsigned char *p, size_t left)
 {
 	if (p[0] < 0x80)
 		return 1;
 	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
 		   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	if (n > left)
+		return 0;
 	for (size_t i = 1; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
@@ -290,7 +292,7 @@ const char *ats_utf8_clean(const char *s, char *out, size_t cap)
 	if (!cap)
 		return out;
 	while (*p) {
-		size_t n = utf8_seq(p);
+		size_t n = utf8_seq(p, strlen((const char *)p));
 		if (n) {
 			if (k + n >= cap)
 				break;
@@ -306,4 +308,13 @@ const char *ats_utf8_clean(const char *s, char *out, size_t cap)
 	}
 	out[k] = '\0';
 	return out;
+}
+
+bool ats_utf8_valid(const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	for (size_t k; n; p += k, n -= k)
+		if (!(k = utf8_seq(p, n)))
+			return false;
+	return true;
 }

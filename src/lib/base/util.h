@@ -47,6 +47,8 @@ time_t ats_asn1_time_to_time(const struct asn1_string_st *t);
  * encoding stays visible and distinct in JSON (which holds only UTF-8) instead of being dropped.
  * Returns out. */
 const char *ats_utf8_clean(const char *s, char *out, size_t cap);
+/* Whether n bytes are well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+bool ats_utf8_valid(const void *s, size_t n);
 
 /* Wipes a buffer in a way the compiler keeps. */
 void ats_wipe(void *p, size_t n);
