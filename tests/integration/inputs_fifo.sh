@@ -52,4 +52,11 @@ check "no key was made by the refused dak csr" test ! -e out/dak_private_key.pem
 # A folder where a file is wanted: the same one line.
 expect_exit 3 "dha verify --config DIR: refused" timeout 10 "$ATSCHECK" dha verify "$cert" --config out
 check "dha verify --config DIR: names it" grep -q "out: is a directory" "$T/err"
+# --root naming a file: one line, exit 3, not CRITICAL with "Not a directory" for every store.
+echo x > plainfile
+for cmd in audit "install --dry-run"; do
+  expect_exit 3 "$cmd --root FILE: refused" $(echo "$ATSCHECK $cmd") --root plainfile
+  check "$cmd --root FILE: one line naming it" \
+    bash -c "test \$(wc -l < '$T/err') -eq 1 && grep -q 'plainfile: not a directory' '$T/err' && ! grep -q CRITICAL '$T/out'"
+done
 finish

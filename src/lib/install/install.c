@@ -217,7 +217,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 		goto out;
 	}
 	/* The pins, before anything is read or written. */
-	if ((rc = load_cas(&c)) != 0)
+	if ((rc = ats_root_check(o->root, err)) != 0 || (rc = load_cas(&c)) != 0)
 		goto out;
 	snprintf(pretty, sizeof(pretty), "%s", "");
 	if (!o->bundle)
