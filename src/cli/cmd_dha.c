@@ -40,6 +40,8 @@ static const char usage[] =
 	"  --dak-cert FILE         dak-certificate.pem\n"
 	"  --dak-key FILE          dak_private_key.pem (must not be readable by group or others)\n"
 	"  --allow-open-dak-key    use a DAK key readable by others anyway (reported)\n"
+	"  --allow-dak-not-ca      sign with a DAK certificate that is not a CA (CA:FALSE) anyway:\n"
+	"                          the devices' certificates will not verify (reported)\n"
 	"  --count N               N devices, ids <batch>-000001... (the batch id is kept in OUT)\n"
 	"  --ids FILE              the device ids, one a line\n"
 	"  --id-prefix P           ids P-000001... instead of the batch's own\n"
@@ -59,6 +61,7 @@ enum {
 	OPT_DAK_CERT,
 	OPT_DAK_KEY,
 	OPT_ALLOW_OPEN,
+	OPT_ALLOW_NOT_CA,
 	OPT_COUNT,
 	OPT_IDS,
 	OPT_PREFIX,
@@ -111,6 +114,7 @@ int cmd_dha(int argc, char **argv)
 		{"dak-cert", required_argument, NULL, OPT_DAK_CERT},
 		{"dak-key", required_argument, NULL, OPT_DAK_KEY},
 		{"allow-open-dak-key", no_argument, NULL, OPT_ALLOW_OPEN},
+		{"allow-dak-not-ca", no_argument, NULL, OPT_ALLOW_NOT_CA},
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"ids", required_argument, NULL, OPT_IDS},
 		{"id-prefix", required_argument, NULL, OPT_PREFIX},
@@ -166,6 +170,7 @@ int cmd_dha(int argc, char **argv)
 		case OPT_DAK_CERT: po.dak_cert = optarg; break;
 		case OPT_DAK_KEY: po.dak_key = optarg; break;
 		case OPT_ALLOW_OPEN: po.allow_open_dak_key = true; break;
+		case OPT_ALLOW_NOT_CA: po.allow_dak_not_ca = true; break;
 		case OPT_IDS: po.ids_file = optarg; break;
 		case OPT_PREFIX: po.id_prefix = optarg; break;
 		case OPT_OUT: po.out_dir = optarg; break;

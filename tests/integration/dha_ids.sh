@@ -40,4 +40,17 @@ check "nothing written" test ! -e onul
 printf 'A-1\nbatch-ids\ncontrol-log\n' > fine.txt
 expect_exit 0 "names near the reserved ones are fine" "$ATSCHECK" "${P[@]}" --ids fine.txt --out ofine
 check "three devices" test "$(tail -n +2 ofine/control-log.csv | wc -l)" -eq 3
+
+# A DAK certificate without CA:TRUE: refused (every device certificate would fail to verify),
+# unless overridden, and then reported.
+printf '[ dak ]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n' > leaf.ext
+openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout notca.key \
+  -subj "/CN=Not a CA" -days 3650 -out notca.pem -config leaf.ext -extensions dak 2>/dev/null
+chmod 600 notca.key
+N=(dha provision --config device.conf --dak-cert notca.pem --dak-key notca.key --count 1)
+expect_exit 3 "a DAK that is not a CA: refused" "$ATSCHECK" "${N[@]}" --out onotca
+check "one line naming it and why" bash -c "test \$(wc -l < '$T/err') -eq 1 && grep -q 'notca.pem: the DAK certificate is not a CA.*fail to verify' '$T/err'"
+check "nothing written" test ! -e onotca
+expect_exit 1 "--allow-dak-not-ca: made, WARNING" "$ATSCHECK" "${N[@]}" --out onotca --allow-dak-not-ca --format json
+check "reported" jq -e '[.problems[].message] | any(test("not a CA"))' "$T/out"
 finish

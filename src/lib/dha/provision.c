@@ -274,11 +274,19 @@ static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 		add_problem(b, ATS_VERDICT_WARNING, msg,
 			    "ask for a DAK certificate that outlives the devices' certificates");
 	}
+	/* Refused by default: every device certificate it signed would fail to verify (OpenSSL
+	 * and Amazon's check both want the issuer to be a CA), and a batch cannot be unsigned. */
 	if (!(X509_get_extension_flags(b->dak->cert) & EXFLAG_CA)) {
+		if (!o->allow_dak_not_ca)
+			return ats_err_set(err, ATS_EUSAGE,
+					   "%s: the DAK certificate is not a CA (no CA:TRUE): every device "
+					   "certificate signed with it would fail to verify; check it is the "
+					   "DAK certificate from the developer console (an override exists: "
+					   "see 'atscheck dha --help')", o->dak_cert);
 		snprintf(msg, sizeof(msg), "%s: the DAK certificate is not a CA (no CA:TRUE)", o->dak_cert);
 		add_problem(b, ATS_VERDICT_WARNING, msg,
-			    "strict verifiers will refuse the device certificates; check it is the "
-			    "DAK certificate from the developer console");
+			    "verifiers will refuse the device certificates; check it is the DAK "
+			    "certificate from the developer console");
 	}
 	return ats_dha_tmpl_new(*conf, o->section, b->dak->cert, o->now,
 				o->now + (time_t)o->days * 86400, &b->tmpl, err);
