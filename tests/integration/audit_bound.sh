@@ -27,4 +27,14 @@ if [ -x /usr/bin/time ]; then
   check "junk store: peak RSS ${kb} KB (bound 60 MB)" test "$kb" -lt 61440
   check "junk store: Nagios output under 100 KB" test "$(stat -c %s "$T/nagios")" -lt 100000
 fi
+
+# A "chain" of 10,000 certificates (issue 18: 50,000 took 11.5 s and 318 MB): refused at once,
+# one line naming the file and the bound (a server chain holds a handful).
+python3 -c "import sys; sys.stdout.write(open('$T/Amazon_Root_CA_1.pem').read() * 10000)" > "$T/long.pem"
+start=$(date +%s%N)
+expect_exit 3 "chain of 10,000: UNKNOWN" "$ATSCHECK" chain "$T/long.pem"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "chain of 10,000: one line naming the file and the bound" \
+  bash -c "test \$(wc -l < '$T/err') -eq 1 && grep -q 'long.pem: 10000 certificates.*at most 32' '$T/err'"
+check "chain of 10,000: $ms ms (bound 2000)" test "$ms" -lt 2000
 finish
