@@ -37,4 +37,12 @@ ms=$((($(date +%s%N) - start) / 1000000))
 check "chain of 10,000: one line naming the file and the bound" \
   bash -c "test \$(wc -l < '$T/err') -eq 1 && grep -q 'long.pem: 10000 certificates.*at most 32' '$T/err'"
 check "chain of 10,000: $ms ms (bound 2000)" test "$ms" -lt 2000
+
+# chain FILE without a host name: the report says the leaf's name was not checked.
+"$ATSCHECK" chain "$T/Amazon_Root_CA_1.pem" --bundle "$T/Amazon_Root_CA_1.pem" --format json >"$T/c.json"
+check "chain without a host: name_checked false" jq -e '.name_checked == false' "$T/c.json"
+"$ATSCHECK" chain "$T/Amazon_Root_CA_1.pem" --bundle "$T/Amazon_Root_CA_1.pem" >"$T/c.txt"
+check "chain without a host: the text says so" grep -q "name not checked" "$T/c.txt"
+"$ATSCHECK" chain "$T/Amazon_Root_CA_1.pem" --bundle "$T/Amazon_Root_CA_1.pem" --host x.example --format json >"$T/c.json"
+check "chain with a host: name_checked true" jq -e '.name_checked == true' "$T/c.json"
 finish

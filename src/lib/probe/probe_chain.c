@@ -196,6 +196,9 @@ int ats_chain_run(const ats_chain_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "file", json_string(o->file));
 	if (o->host)
 		json_object_set_new(r, "host", json_string(o->host));
+	/* Without a host the chain is judged for trust only: say so, so a pass is not read as
+	 * "valid for my endpoint". */
+	json_object_set_new(r, "name_checked", json_boolean(o->host != NULL));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
 	if (o->root)
 		json_object_set_new(r, "root", json_string(o->root));
