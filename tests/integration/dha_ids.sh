@@ -3,26 +3,9 @@
 # folder (control-log.csv, control-log.jsonl, batch-id) and a NUL byte in --ids are refused up
 # front: one line naming the file, the line and the id; exit 3; nothing written.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
-. "$ATS_SOURCE_DIR/tests/lib/common.sh"
+. "$ATS_SOURCE_DIR/tests/lib/dha_lab.sh"
 mkdir "$T/w" && cd "$T/w" || exit 1
-cat > device.conf <<'EOF2'
-[ req ]
-prompt = no
-distinguished_name = dn
-[ dn ]
-CN = Example DHA
-[ req_ext ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-EOF2
-cat > ca.ext <<'EOF2'
-[ dak ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign
-subjectKeyIdentifier = hash
-EOF2
-openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout dak.key \
-  -subj "/CN=Test DAK" -days 3650 -out dak.pem -config ca.ext -extensions dak 2>/dev/null
+dha_lab || exit 1
 P=(dha provision --config device.conf --dak-cert dak.pem --dak-key dak.key)
 n=0
 for id in control-log.csv control-log.jsonl batch-id CONTROL-LOG.CSV; do

@@ -3,26 +3,9 @@
 # .tmp-<id> folder with a complete key that no log names. A rerun removes such folders (never a
 # finished device, never one a live run holds), and the report says how many.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
+. "$ATS_SOURCE_DIR/tests/lib/dha_lab.sh"
 mkdir "$T/w" && cd "$T/w" || exit 1
-cat > device.conf <<'EOF2'
-[ req ]
-prompt = no
-distinguished_name = dn
-[ dn ]
-CN = Example DHA
-[ req_ext ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-EOF2
-cat > ca.ext <<'EOF2'
-[ dak ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign
-subjectKeyIdentifier = hash
-EOF2
-openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout dak.key \
-  -subj "/CN=Test DAK" -days 3650 -out dak.pem -config ca.ext -extensions dak 2>/dev/null
-chmod 600 dak.key
+dha_lab || exit 1
 P=(dha provision --config device.conf --dak-cert dak.pem --dak-key dak.key)
 printf 'A-1\nA-2\nA-3\n' > ids.txt
 expect_exit 0 "three devices" "$ATSCHECK" "${P[@]}" --ids ids.txt --out o

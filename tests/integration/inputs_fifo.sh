@@ -2,28 +2,11 @@
 # Every file atscheck reads is refused at once when it is not a regular file (issue 18): a FIFO
 # with no writer must not hang a reader. One line naming the path, exit 3.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
+. "$ATS_SOURCE_DIR/tests/lib/dha_lab.sh"
 mkdir "$T/w" && cd "$T/w" || exit 1
 mkfifo fifo
 mkfifo -m 600 fifo600
-cat > device.conf <<'EOF2'
-[ req ]
-prompt = no
-distinguished_name = dn
-[ dn ]
-CN = Example DHA
-[ req_ext ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-EOF2
-cat > ca.ext <<'EOF2'
-[ dak ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign
-subjectKeyIdentifier = hash
-EOF2
-openssl req -x509 -new -nodes -newkey ec:<(openssl ecparam -name prime256v1) -keyout dak.key \
-  -subj "/CN=Test DAK" -days 3650 -out dak.pem -config ca.ext -extensions dak 2>/dev/null
-chmod 600 dak.key
+dha_lab || exit 1
 "$ATSCHECK" dha provision --config device.conf --dak-cert dak.pem --dak-key dak.key --count 1 --out dev >/dev/null
 cert=$(find dev -name certificate.pem | head -1)
 "$ATSCHECK" bundle export six >/dev/null && "$ATSCHECK" audit --bundle six/Amazon_Root_CA_1.pem --format json >r.json

@@ -1,6 +1,9 @@
 /* Check: the main job in one verdict. Audits the trust stores, probes the ATS endpoint with
  * this device's libcurl, and puts both with their diagnosis in one report, its verdict the
- * worst of the two, led by the one cause that keeps this device from AVS (if any). */
+ * worst of the two, led by the one cause that keeps this device from AVS (if any).
+ *
+ * Layer 5: the one module that calls both audit/ and probe/.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_CHECK_H
 #define ATS_CHECK_H
 

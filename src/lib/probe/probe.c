@@ -1,10 +1,11 @@
 /* The probes themselves: libcurl easy handles on one multi handle, run together. OpenSSL's
  * certificate-verify step is taken over (through CURLOPT_SSL_CTX_FUNCTION) only to capture the
  * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
-#include "audit/audit.h"
 #include "probe/diagnose.h"
+#include "probe/lazy_store.h"
 #include "probe/probe_int.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -87,7 +88,7 @@ static int setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url, 
 	CURL *h = p->h = curl_easy_init();
 	long timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	if (!h)
-		return ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl handle");
+		return ats_err_set(err, ATS_ENOMEM, "%s: cannot create a libcurl handle", url);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
@@ -147,13 +148,13 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 	char *h = NULL, *scheme = NULL, *pt = NULL;
 	int rc = 0;
 	if (!u)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "endpoint %s: out of memory", url);
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
-		rc = ats_err_set(err, ATS_EUSAGE, "--endpoint %s: not a URL", url);
+		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: not a URL", url);
 	} else if (strcmp(scheme, "https") != 0) {
-		rc = ats_err_set(err, ATS_EUSAGE, "--endpoint %s: must be https:// (AVS is TLS only)", url);
+		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: must be https:// (AVS is TLS only)", url);
 	} else {
 		size_t l = strlen(h);
 		if (h[0] == '[' && l > 2 && h[l - 1] == ']')
@@ -192,7 +193,7 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 		}
 		BIO_free(b);
 	}
-	if (file && X509_STORE_load_file(st, file) != 1)
+	if (file && ats_lazy_store_load_file(st, file) != 1)
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot load the CA file", file);
 	if (dir && X509_STORE_load_path(st, dir) != 1 && !errmsg[0])
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot use the CA directory", dir);
@@ -235,13 +236,13 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
 		struct curl_slist *n = curl_slist_append(resolve, *rv);
 		if (!n) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
 			goto out;
 		}
 		resolve = n;
 	}
 	if (!(m = curl_multi_init())) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl multi handle");
+		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: cannot create a libcurl multi handle", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
 		goto out;
 	}
 	for (int i = 0; i < np; i++) {
@@ -276,7 +277,7 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	pj = json_array();
 	problems = json_array();
 	if (!r || !pj || !problems) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
 		goto out;
 	}
 	ats_diag_ctx d = {.at = o->at ? o->at : o->now, .at_given = o->at && o->at != o->now,

@@ -1,16 +1,11 @@
 /* Text for people: probe, chain, check and selftest reports. Every probe side by side with its
  * ALPN outcome, the chain the server sent, the anchor, and the cause and fix of a failure. */
-#include "report/report.h"
-#include "base/strbuf.h"
+#include "report/report_text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Shared with report_text.c: the problems list and the verdict line. */
-void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);
-/* Renders the probe family's reports (probe, chain, check, selftest); false for other commands. */
-bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
 typedef struct ink {
 	const char *ok, *warn, *bad, *bold, *dim, *off;
