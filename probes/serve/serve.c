@@ -176,7 +176,10 @@ static void accept_all(ats_serve *s, int64_t now)
 			return;
 		}
 		s->st.accepted++;
-		if (s->nconns >= (size_t)s->o.max_conns) {
+		size_t live = 0;
+		for (size_t k = 0; k < s->nconns; k++)
+			live += !s->conns[k]->dead;
+		if (live >= (size_t)s->o.max_conns && !serve_conn_evict(s, now)) {
 			s->st.refused++;
 			close(fd);
 			continue;

@@ -66,9 +66,12 @@ typedef struct ats_serve_opts {
 	int tls_min, tls_max; /* TLS1_VERSION .. TLS1_3_VERSION; 0: OpenSSL's default */
 	const char *alpn;     /* protocols offered, preferred first: "h2,http/1.1" when NULL;
 				 "" offers none (the client falls back to HTTP/1.1) */
-	int timeout_ms;       /* handshake and idle limit per connection; 0: 10 s */
+	int timeout_ms;       /* per connection: idle limit, and total limit of a TLS handshake or
+				 an HTTP/1.x request head (a drip of bytes does not extend it); 0: 10 s */
 	int stall_ms;         /* how long STALL holds a connection; 0: 120 s */
-	int max_conns;        /* connections open at once; more are closed at accept; 0: 256 */
+	int max_conns;        /* connections open at once; 0: 256. When all are taken, the one
+				 longest in an unfinished handshake or request head is closed for
+				 the new one, else the new one is closed at accept */
 
 	/* Called with one line per event (a request answered, a handshake that failed...). */
 	void (*log)(void *ctx, const char *line);

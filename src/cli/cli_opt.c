@@ -206,7 +206,10 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 				*sp++ = ':';
 		}
 		o->given = 0;
-		if (o->kind == CLI_LIST) {
+		bool shared = false; /* two names of one list (--bundle, --cacert): one allocation */
+		for (size_t j = 0; j < i && j < n && o->kind == CLI_LIST; j++)
+			shared |= opts[j].kind == CLI_LIST && opts[j].dest == o->dest;
+		if (o->kind == CLI_LIST && !shared) {
 			cli_list *l = o->dest;
 			l->n = 0; /* two options may share one list (check: --cacert and --bundle) */
 			if (!l->v && !(l->v = calloc((size_t)argc + 3, sizeof(char *)))) {

@@ -47,6 +47,8 @@ static const char usage[] =
 	"                          or the key in a PKCS#11 token: an RFC 7512 pkcs11: URI\n"
 	"  --pin-file FILE         the token's PIN (first line); or ATSCHECK_PKCS11_PIN\n"
 	"  --allow-open-dak-key    use a DAK key readable by others anyway (reported)\n"
+	"  --allow-dak-not-ca      sign with a DAK certificate that is not a CA (CA:FALSE) anyway:\n"
+	"                          the devices' certificates will not verify (reported)\n"
 	"  --count N               N devices, ids <batch>-000001... (the batch id is kept in OUT)\n"
 	"  --ids FILE              the device ids, one a line\n"
 	"  --id-prefix P           ids P-000001... instead of the batch's own\n"
@@ -145,6 +147,7 @@ static int cmd_dha_provision(int argc, char **argv)
 	int count = 0;
 	cli_opt opts[] = {
 		CLI_OPTS_DAK(&po),
+		{.name = "allow-dak-not-ca", .kind = CLI_FLAG, .dest = &po.allow_dak_not_ca},
 		{.name = "count", .kind = CLI_INT, .dest = &count, .lo = 1, .hi = 10000000},
 		{.name = "ids", .kind = CLI_STR, .dest = &po.ids_file},
 		{.name = "id-prefix", .kind = CLI_STR, .dest = &po.id_prefix},

@@ -36,6 +36,15 @@ static int read_ids(prov_batch *b, ats_err *err)
 	char *save = NULL;
 	if (rc != 0)
 		return rc;
+	const unsigned char *nul = memchr(data, 0, len);
+	if (nul) {
+		for (const unsigned char *q = data; q < nul; q++)
+			line += *q == '\n';
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: line %d: a NUL byte (not a text file of ids?)",
+				 b->o->ids_file, line + 1);
+		free(data);
+		return rc;
+	}
 	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		line++;
 		while (*l == ' ' || *l == '\t')
@@ -50,6 +59,12 @@ static int read_ids(prov_batch *b, ats_err *err)
 					 "%s: line %d: '%.80s' is not a device id (1-64 of A-Z a-z 0-9 "
 					 ". _ -, not starting with . or -)",
 					 b->o->ids_file, line, l);
+			break;
+		}
+		if (ats_device_id_reserved(l)) {
+			rc = ats_err_set(err, ATS_EUSAGE,
+					 "%s: line %d: '%s' cannot be a device id: provision keeps that name "
+					 "for itself in the output folder", b->o->ids_file, line, l);
 			break;
 		}
 		if (b->nids == cap) {
@@ -135,8 +150,8 @@ static int make_ids(prov_batch *b, ats_err *err)
 {
 	char prefix[64];
 	int rc;
-	if (b->o->ids_file)
-		return (rc = read_ids(b, err)) != 0 ? rc : check_unique(b, err);
+	if (b->o->ids_file) /* read before the folder is made: a bad list writes nothing */
+		return 0;
 	if ((rc = batch_prefix(b, prefix, sizeof(prefix), err)) != 0)
 		return rc;
 	if (!(b->ids = calloc(b->o->count, sizeof(char *))))
@@ -290,11 +305,19 @@ int ats_prov_load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
 			    "ask for a DAK certificate that outlives the devices' certificates");
 	}
+	/* Refused by default: every device certificate it signed would fail to verify (OpenSSL
+	 * and Amazon's check both want the issuer to be a CA), and a batch cannot be unsigned. */
 	if (!(X509_get_extension_flags(b->dak->cert) & EXFLAG_CA)) {
+		if (!o->allow_dak_not_ca)
+			return ats_err_set(err, ATS_EUSAGE,
+					   "%s: the DAK certificate is not a CA (no CA:TRUE): every device "
+					   "certificate signed with it would fail to verify; check it is the "
+					   "DAK certificate from the developer console (provisioning can be told "
+					   "to go on anyway, reported)", o->dak_cert);
 		snprintf(msg, sizeof(msg), "%s: the DAK certificate is not a CA (no CA:TRUE)", o->dak_cert);
 		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
-			    "strict verifiers will refuse the device certificates; check it is the "
-			    "DAK certificate from the developer console");
+			    "verifiers will refuse the device certificates; check it is the DAK "
+			    "certificate from the developer console");
 	}
 	return ats_dha_tmpl_new(*conf, o->section, b->dak->cert, o->now,
 				o->now + (time_t)o->days * 86400, &b->tmpl, err);
@@ -330,7 +353,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 	ats_report_close(r, v, json_incref(b->problems));
 	if (json_object_update_new(r, json_pack(
 		"{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
 		"out", o->out_dir, "config", o->conf, "dak", "certificate",
 		o->dak_cert, "subject", subj, "key", o->dak_key, "days", o->days, "not_before",
 		ats_time_format(o->now, nb, sizeof(nb)), "not_after",
@@ -338,6 +361,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 		"barcode", bc, "devices", "requested", (json_int_t)b->nids, "made", (json_int_t)made,
 		"already_done", (json_int_t)done, "recovered", (json_int_t)recovered,
 		"in_progress_elsewhere", (json_int_t)elsewhere, "failed", (json_int_t)failed,
+		"leftovers_removed", (json_int_t)b->swept,
 		"control_log", "csv", o->out_dir, "/control-log.csv", "jsonl", o->out_dir,
 		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log))) != 0) {
 		json_decref(r);
@@ -367,6 +391,7 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 	if ((rc = ats_prov_load_inputs(&b, &conf, err)) != 0 || (rc = ats_prov_open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
+	b.swept = ats_prov_sweep(&b);
 	if ((rc = ats_prov_plan(&b, &done, &recovered, err)) != 0 || (rc = ats_prov_run_workers(&b, err)) != 0)
 		goto out;
 	if (!(*out = report(&b, done, recovered)))

@@ -142,16 +142,54 @@ static int claim(prov_batch *b, const char *id, slot *s, ats_err *err)
 		s->fd = -1;
 		return 0;
 	}
-	if (!fresh) {
+	if (!fresh)
 		empty_dir(s->fd); /* a killed run's: never committed */
-		if (exists_at(b->outfd, id)) { /* that run did finish it, elsewhere than here */
-			discard(b, s);
-			return 0;
-		}
+	/* Finished by another run since the batch looked (it renamed its own .tmp- away just
+	 * before our mkdirat)? Then nothing is built here: a run killed after building would leave
+	 * a whole key under a name no log holds. Once this folder is ours, no other run can
+	 * finish the device, so looking once is enough. */
+	if (exists_at(b->outfd, id)) {
+		discard(b, s);
+		return 0;
 	}
-	/* Finished by another run since the batch looked? The rename into place never replaces
-	 * a folder, so at worst this device's work is thrown away at commit. */
 	return 1;
+}
+
+size_t ats_prov_sweep(prov_batch *b)
+{
+	int d = dup(b->outfd);
+	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	struct dirent *e;
+	size_t removed = 0;
+	if (!dir) {
+		if (d >= 0)
+			close(d);
+		return 0;
+	}
+	while ((e = readdir(dir))) {
+		const char *id = e->d_name + 5;
+		slot s = {.id = id, .fd = -1};
+		struct stat a, c;
+		if (strncmp(e->d_name, ".tmp-", 5) != 0 || !*id || strlen(e->d_name) >= sizeof(s.tmp) ||
+		    !exists_at(b->outfd, id))
+			continue; /* an unfinished device's folder is reclaimed by the run that makes it */
+		snprintf(s.tmp, sizeof(s.tmp), "%s", e->d_name);
+		s.fd = openat(b->outfd, s.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (s.fd < 0)
+			continue;
+		/* Held by a live run (it will find the device finished and discard its own), or no
+		 * longer the folder of that name: not ours to remove. */
+		if (flock(s.fd, LOCK_EX | LOCK_NB) != 0 || fstat(s.fd, &a) != 0 ||
+		    fstatat(b->outfd, s.tmp, &c, AT_SYMLINK_NOFOLLOW) != 0 || a.st_ino != c.st_ino ||
+		    a.st_dev != c.st_dev) {
+			close(s.fd);
+			continue;
+		}
+		discard(b, &s);
+		removed += !exists_at(b->outfd, s.tmp);
+	}
+	closedir(dir);
+	return removed;
 }
 
 /* Builds the device's files in its claimed folder. */

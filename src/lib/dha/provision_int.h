@@ -41,6 +41,7 @@ struct prov_batch {
 	char time_iso[32];
 	atomic_size_t next;
 	atomic_size_t made, elsewhere, failed;
+	size_t swept; /* killed runs' leftovers removed (see ats_prov_sweep) */
 	atomic_size_t progressed; /* devices handled by workers, for progress */
 	atomic_int stop;
 	pthread_mutex_t mu; /* guards rc, err, problems */
@@ -58,6 +59,10 @@ struct prov_batch {
 
 /* The worker thread: takes chunks of todo until none are left or the batch stops. */
 void *ats_prov_worker(void *batch);
+
+/* Removes the .tmp-<id> folders of killed runs whose device <id> is finished (whole keys that no
+ * log names), never one a live run holds; returns how many. */
+size_t ats_prov_sweep(prov_batch *b);
 
 /* Records the first fatal error and stops every worker. */
 void ats_prov_fail(prov_batch *b, int rc, const ats_err *err);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,6 +101,16 @@ bool ats_device_id_ok(const char *id)
 		      *p == '.' || *p == '_' || *p == '-'))
 			return false;
 	return true;
+}
+
+bool ats_device_id_reserved(const char *id)
+{
+	/* Case-insensitive: a station's output folder may be on a FAT or exFAT stick. */
+	static const char *const names[] = {CSV_NAME, JSONL_NAME, "batch-id"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(id, names[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Reads whole lines from fd starting at *off; calls fn for each complete line (no '\n'). */

@@ -53,5 +53,8 @@ int ats_prov_record_parse(const char *line, ats_prov_record *r);
 /* A device id fit for a folder name, a CSV field and a Code 128 barcode: 1-64 characters of
  * A-Z a-z 0-9 . _ - not starting with '.' or '-'. */
 bool ats_device_id_ok(const char *id);
+/* A name provision keeps for itself in the output folder (its control logs, the batch id),
+ * compared without case: never a device's. */
+bool ats_device_id_reserved(const char *id);
 
 #endif
