@@ -388,7 +388,9 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 		rc = ats_err_set(err, ATS_EUSAGE, "provisioning into %s: needs a device count or an id list, and a lifetime of 1 to 36500 days", o->out_dir ? o->out_dir : "(no folder)");
 		goto out;
 	}
-	if ((rc = ats_prov_load_inputs(&b, &conf, err)) != 0 || (rc = ats_prov_open_out(&b, err)) != 0 ||
+	if ((rc = ats_prov_load_inputs(&b, &conf, err)) != 0 ||
+	    (o->ids_file && ((rc = read_ids(&b, err)) != 0 || (rc = check_unique(&b, err)) != 0)) ||
+	    (rc = ats_prov_open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
 	b.swept = ats_prov_sweep(&b);
