@@ -2,6 +2,7 @@
  * interned once for the whole fleet (causes, CA names, versions), names spooled to disk. Counts
  * are computed at the end from the records, so a device that reported twice counts once. */
 #include "report/report_merge_int.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -162,13 +163,11 @@ size_t ats_merge_done(ats_merge *m)
 	return n;
 }
 
-static const char *utf8_clean(const char *s, char *buf, size_t n);
-
 void ats_merge_bad(ats_merge *m, const char *file, const char *kind, const char *why)
 {
-	char fb[4097], wb[512];
-	file = utf8_clean(file, fb, sizeof(fb));
-	why = utf8_clean(why, wb, sizeof(wb));
+	char fb[4 * 4097], wb[4 * 512]; /* a byte that is not UTF-8 is shown as \xNN */
+	file = ats_utf8_clean(file, fb, sizeof(fb));
+	why = ats_utf8_clean(why, wb, sizeof(wb));
 	pthread_mutex_lock(&m->lock);
 	m->done++;
 	m->nbad++;
@@ -245,34 +244,6 @@ static dev *dev_find(ats_merge *m, uint64_t name, uint32_t mid, int *fresh)
 	return d;
 }
 
-/* A path as it can go into JSON: bytes that are not UTF-8 (a file name is any bytes) become
- * '?', so one odd name cannot make the summary unwritable. Returns s, or buf holding the copy. */
-static const char *utf8_clean(const char *s, char *buf, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	int high = 0;
-	for (const unsigned char *q = p; *q; q++)
-		high |= *q >= 0x80;
-	if (!high)
-		return s;
-	while (*p && i + 1 < n) {
-		int k = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-			: (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
-		int ok = k >= 0 && i + (size_t)k + 1 < n;
-		for (int j = 1; ok && j <= k; j++)
-			ok = (p[j] & 0xc0) == 0x80;
-		if (!ok) {
-			buf[i++] = '?';
-			p++;
-			continue;
-		}
-		for (int j = 0; j <= k; j++)
-			buf[i++] = (char)*p++;
-	}
-	buf[i] = '\0';
-	return buf;
-}
 
 static void note(ats_merge *m, anomaly *a, const char *file)
 {
@@ -293,9 +264,9 @@ void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *r
 	const char *device = mj_str(rep, &rep->v[0], "device");
 	const char *mid = mj_str(rep, &rep->v[0], "machine_id");
 	const char *at = mj_str(rep, &rep->v[0], "at");
-	char fallback[256], fb[4097];
+	char fallback[256], fb[4 * 4097];
 
-	file = utf8_clean(file, fb, sizeof(fb));
+	file = ats_utf8_clean(file, fb, sizeof(fb));
 	if (!*device) { /* no identity in the report: its file name stands for it */
 		const char *base = strrchr(file, '/');
 		snprintf(fallback, sizeof(fallback), "%s", base ? base + 1 : file);

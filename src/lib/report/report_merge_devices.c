@@ -283,7 +283,8 @@ static int from_mj(ats_merge *m, fleet_end *e, const mj_doc *d, const mj_node *r
 int ats_merge_baseline(ats_merge *m, fleet_end *e, ats_err *err)
 {
 	const char *path = m->o.baseline;
-	FILE *f = fopen(path, "r");
+	int fd = ats_file_open_regular(path, path, NULL, err); /* a FIFO or a folder: refused */
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -292,8 +293,12 @@ int ats_merge_baseline(ats_merge *m, fleet_end *e, ats_err *err)
 	int rc = ATS_ENOMEM;
 	size_t lineno = 0;
 
-	if (!f)
+	if (fd < 0)
+		return err->code ? err->code : ATS_EIO;
+	if (!f) {
+		close(fd);
 		return ats_err_set(err, ATS_EIO, "%s: cannot open: %s", path, strerror(errno));
+	}
 	e->have_base = 1;
 	/* A devices file (JSON Lines: every line an object with "device"), streamed; else a summary. */
 	len = getline(&line, &cap, f);
