@@ -50,11 +50,11 @@ enum {
 	"  --device-id ID   name this device in the report (default: hostname)\n"                   \
 	"  --help           this help\n"
 
-/* The trust stores a command is pointed at: --bundle FILE... --capath DIR... --sdk-config FILE. */
+/* The trust stores a command is pointed at: --bundle FILE... --capath DIR... --sdk-config FILE...
+ * (several SDK configs are merged in order, as the SDK's SampleApp merges its -C files). */
 typedef struct cli_stores {
-	const char **bundles, **capaths; /* NULL-terminated */
-	size_t nb, nc;
-	const char *sdk_config;
+	const char **bundles, **capaths, **sdk_configs; /* NULL-terminated */
+	size_t nb, nc, ns;
 } cli_stores;
 
 #define CLI_STORE_LONGOPTS                                                                        \

@@ -60,7 +60,8 @@ int cli_stores_init(cli_stores *s, int argc)
 	memset(s, 0, sizeof(*s));
 	s->bundles = calloc((size_t)argc + 2, sizeof(char *));
 	s->capaths = calloc((size_t)argc + 2, sizeof(char *));
-	return s->bundles && s->capaths ? 0 : -1;
+	s->sdk_configs = calloc((size_t)argc + 2, sizeof(char *));
+	return s->bundles && s->capaths && s->sdk_configs ? 0 : -1;
 }
 
 int cli_stores_opt(cli_stores *s, int opt, const char *arg)
@@ -68,7 +69,7 @@ int cli_stores_opt(cli_stores *s, int opt, const char *arg)
 	switch (opt) {
 	case CLI_OPT_BUNDLE: s->bundles[s->nb++] = arg; return 1;
 	case CLI_OPT_CAPATH: s->capaths[s->nc++] = arg; return 1;
-	case CLI_OPT_SDK_CONFIG: s->sdk_config = arg; return 1;
+	case CLI_OPT_SDK_CONFIG: s->sdk_configs[s->ns++] = arg; return 1;
 	default: return 0;
 	}
 }
@@ -77,7 +78,8 @@ void cli_stores_free(cli_stores *s)
 {
 	free(s->bundles);
 	free(s->capaths);
-	s->bundles = s->capaths = NULL;
+	free(s->sdk_configs);
+	s->bundles = s->capaths = s->sdk_configs = NULL;
 }
 
 int cli_getopt(cli_common *c, cli_stores *st, int argc, char **argv, const char *shortopts,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char usage[] =
-	"Usage: atscheck audit [--bundle FILE]... [--capath DIR]... [--sdk-config FILE]\n"
+	"Usage: atscheck audit [--bundle FILE]... [--capath DIR]... [--sdk-config FILE]...\n"
 	"                      [--warn-days N] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n\n"
 	"Checks trust stores for the four Amazon Root CAs and the two Starfield cross-signers, by\n"
 	"SHA-256 of the certificate and of its public key, never by name alone. With no --bundle and\n"
@@ -16,7 +16,8 @@ static const char usage[] =
 	"Debian's selection in /etc/ca-certificates.conf.\n\n"
 	"  --bundle FILE      a CA bundle: PEM, DER or PKCS#7 (repeatable)\n"
 	"  --capath DIR       a hashed CA directory such as /etc/ssl/certs (repeatable)\n"
-	"  --sdk-config FILE  AlexaClientSDKConfig.json: audit its libcurlUtils CA file/path too\n"
+	"  --sdk-config FILE  AlexaClientSDKConfig.json, repeatable (merged in order, as the SDK does):\n"
+	"                     audit what its libcurl trusts (CA file + CURLOPT_CAPATH)\n"
 	"  --warn-days N      warn when a CA expires within N days (default 365)\n" CLI_COMMON_HELP
 	"\nStatuses: present, variant, impostor, expired, not-yet-valid, deselected, missing.\n"
 	"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
@@ -68,7 +69,7 @@ int cmd_audit(int argc, char **argv)
 	so.root = c.root;
 	so.bundles = st.bundles;
 	so.capaths = st.capaths;
-	so.sdk_config = st.sdk_config;
+	so.sdk_configs = st.sdk_configs;
 	so.use_env = c.root == NULL;
 	ao.at = c.at;
 	ao.root = c.root;

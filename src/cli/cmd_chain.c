@@ -9,7 +9,7 @@
 
 static const char usage[] =
 	"Usage: atscheck chain FILE [--host NAME] [--bundle FILE]... [--capath DIR]...\n"
-	"                      [--sdk-config FILE] [--lab-roots FILE] [--root DIR] [--at TIME]\n"
+	"                      [--sdk-config FILE]... [--lab-roots FILE] [--root DIR] [--at TIME]\n"
 	"                      [--format FMT] [--output FILE]\n\n"
 	"Verifies a server chain saved earlier (atscheck probe --save-chain FILE; any PEM chain, leaf\n"
 	"first) against trust stores, with no network: would this device, or this firmware image\n"
@@ -19,7 +19,7 @@ static const char usage[] =
 	"  --host NAME        the name the server's certificate must carry\n"
 	"  --bundle FILE      verify against this CA bundle (repeatable; also --cacert)\n"
 	"  --capath DIR       verify against this hashed CA directory (repeatable)\n"
-	"  --sdk-config FILE  AlexaClientSDKConfig.json: its libcurlUtils CA file/path too\n"
+	"  --sdk-config FILE  AlexaClientSDKConfig.json (repeatable): what its libcurl trusts too\n"
 	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreadable chain or store).\n";
 
@@ -76,8 +76,8 @@ int cmd_chain(int argc, char **argv)
 		rc = cli_fail("--lab-roots %s", err.msg);
 		goto out;
 	}
-	so.sdk_config = st.sdk_config;
-	if (st.nb == 0 && st.nc == 0 && !so.sdk_config) {
+	so.sdk_configs = st.sdk_configs;
+	if (st.nb == 0 && st.nc == 0 && st.ns == 0) {
 		/* The store a probe would use: libcurl's own CA file and path. */
 		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 		if (cv->cainfo)

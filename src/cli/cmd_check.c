@@ -8,7 +8,7 @@
 
 static const char usage[] =
 	"Usage: atscheck [check] [--endpoint URL] [--cacert FILE] [--capath DIR] [--resolve H:P:A]\n"
-	"                [--timeout SECONDS] [--proxy URL] [--sdk-config FILE] [--warn-days N]\n"
+	"                [--timeout SECONDS] [--proxy URL] [--sdk-config FILE]... [--warn-days N]\n"
 	"                [--offline] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n\n"
 	"The main job, in one verdict: audits the trust stores this device uses for the six ATS CAs,\n"
 	"probes the ATS test endpoint over HTTP/2 and HTTP/1.1 with this device's libcurl, and says\n"
@@ -37,7 +37,8 @@ int cmd_check(int argc, char **argv)
 	probe_cli p;
 	const char **bundles = calloc((size_t)argc + 1, sizeof(char *));
 	const char **capaths = calloc((size_t)argc + 1, sizeof(char *));
-	size_t nb = 0, nc = 0;
+	const char **sdks = calloc((size_t)argc + 1, sizeof(char *));
+	size_t nb = 0, nc = 0, ns = 0;
 	ats_check_opts co = {.audit = {.warn_days = 365}};
 	json_t *report = NULL;
 	ats_err err = {0};
@@ -45,7 +46,7 @@ int cmd_check(int argc, char **argv)
 	bool offline = false;
 
 	cli_common_init(&c);
-	if (probe_cli_init(&p, argc) != 0 || !bundles || !capaths) {
+	if (probe_cli_init(&p, argc) != 0 || !bundles || !capaths || !sdks) {
 		rc = cli_fail("out of memory");
 		goto out;
 	}
@@ -74,7 +75,7 @@ int cmd_check(int argc, char **argv)
 			fputs(usage, stdout);
 			rc = 0;
 			goto out;
-		case OPT_SDK: co.stores.sdk_config = optarg; break;
+		case OPT_SDK: sdks[ns++] = optarg; break;
 		case OPT_OFFLINE: offline = true; break;
 		case OPT_WARN:
 			if (cli_days("--warn-days", optarg, &co.audit.warn_days) != 0)
@@ -94,6 +95,7 @@ int cmd_check(int argc, char **argv)
 	co.stores.root = c.root;
 	co.stores.bundles = bundles;
 	co.stores.capaths = capaths;
+	co.stores.sdk_configs = sdks;
 	co.stores.use_env = c.root == NULL;
 	co.audit.at = c.at;
 	co.audit.root = c.root;
@@ -112,5 +114,6 @@ out:
 	probe_cli_free(&p);
 	free(bundles);
 	free(capaths);
+	free(sdks);
 	return rc;
 }
