@@ -9,18 +9,23 @@
 static const char usage[] =
 	"Usage: atscheck [check] [--endpoint URL] [--cacert FILE] [--capath DIR] [--resolve H:P:A]\n"
 	"                [--timeout SECONDS] [--proxy URL] [--sdk-config FILE]... [--warn-days N]\n"
-	"                [--offline] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n\n"
+	"                [--region na|eu|fe] [--offline] [--root DIR] [--at TIME] [--format FMT]\n"
+	"                [--output FILE]\n\n"
 	"The main job, in one verdict: audits the trust stores this device uses for the six ATS CAs,\n"
-	"probes the ATS test endpoint over HTTP/2 and HTTP/1.1 with this device's libcurl, and says\n"
-	"what keeps it from AVS and how to fix it. With --root DIR the image is audited (an image is\n"
+	"probes the ATS test endpoint and the AVS gateway this device uses (its SDK config's, else\n"
+	"--region's, else the SDK's default; with --endpoint only a named gateway) over HTTP/2 and\n"
+	"HTTP/1.1 with this device's libcurl, and says what keeps it from AVS and how to fix it. With --root DIR the image is audited (an image is\n"
 	"not probed: use atscheck chain for that).\n\n" PROBE_HELP
 	"  --bundle FILE      same as --cacert (audited and probed with)\n"
-	"  --sdk-config FILE  AlexaClientSDKConfig.json: audit its libcurlUtils CA file/path too\n"
+	"  --sdk-config FILE  AlexaClientSDKConfig.json, repeatable (merged in order, as the SDK does):\n"
+	"                     its trust (CA file + CURLOPT_CAPATH) is audited and probed with, its\n"
+	"                     gateway probed\n"
+	"  --region R         the gateway of region na, eu or fe when the SDK config names none\n"
 	"  --warn-days N      warn when a CA expires within N days (default 365)\n"
 	"  --offline          audit only; do not probe the endpoint\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
 
-enum { OPT_SDK = CLI_OPT_FIRST_OWN, OPT_WARN, OPT_OFFLINE };
+enum { OPT_SDK = CLI_OPT_FIRST_OWN, OPT_WARN, OPT_OFFLINE, OPT_REGION };
 
 int cmd_check(int argc, char **argv)
 {
@@ -31,6 +36,7 @@ int cmd_check(int argc, char **argv)
 		{"sdk-config", required_argument, NULL, OPT_SDK},
 		{"warn-days", required_argument, NULL, OPT_WARN},
 		{"offline", no_argument, NULL, OPT_OFFLINE},
+		{"region", required_argument, NULL, OPT_REGION},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
@@ -77,6 +83,7 @@ int cmd_check(int argc, char **argv)
 			goto out;
 		case OPT_SDK: sdks[ns++] = optarg; break;
 		case OPT_OFFLINE: offline = true; break;
+		case OPT_REGION: co.region = optarg; break;
 		case OPT_WARN:
 			if (cli_days("--warn-days", optarg, &co.audit.warn_days) != 0)
 				goto out;
@@ -105,6 +112,11 @@ int cmd_check(int argc, char **argv)
 			      "against it";
 	else if (offline)
 		co.no_probe = "--offline";
+	if (co.region && strcmp(co.region, "na") != 0 && strcmp(co.region, "eu") != 0 &&
+	    strcmp(co.region, "fe") != 0) {
+		rc = cli_fail("--region %s: give na, eu or fe", co.region);
+		goto out;
+	}
 	if (ats_check_run(&co, &report, &err) != 0) {
 		rc = cli_fail("%s", err.msg);
 		goto out;

@@ -3,6 +3,7 @@
 #include "report/report.h"
 
 #include "base/util.h"
+#include "probe/targets.h"
 
 #include <string.h>
 
@@ -18,9 +19,66 @@ static void take_problems(json_t *into, const json_t *part, const char *name)
 	}
 }
 
-/* The one thing to say first: what keeps this device from AVS (the HTTP/2 probe's cause, as
- * AVS speaks only HTTP/2), else the worst problem, else that all is well. */
-static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
+/* The gateway this device connects to, and where that came from. */
+typedef struct gateway {
+	const char *url;    /* NULL: none to probe (see why) */
+	const char *shown;  /* for the report (userinfo redacted) */
+	const char *source; /* "sdk-config", "region", "sdk-default" */
+	const char *key, *file, *why;
+} gateway;
+
+static int pick_gateway(const ats_check_opts *o, const ats_store_list *l, gateway *g, ats_err *err)
+{
+	const ats_sdk_config *c = l->sdk;
+	const ats_probe_target *rt = o->region ? ats_probe_target_region(o->region) : NULL;
+	memset(g, 0, sizeof(*g));
+	if (o->region && !rt)
+		return ats_err_set(err, ATS_EUSAGE, "region '%s': give na, eu or fe", o->region);
+	if (c && strcmp(c->gateway_key, "default") != 0) {
+		g->source = "sdk-config";
+		g->key = c->gateway_key;
+		g->file = c->gateway_file;
+		g->shown = c->gateway_shown;
+		if (c->gateway_bad)
+			g->why = "the SDK config's gateway is not an https URL";
+		else
+			g->url = c->gateway;
+	} else if (rt) {
+		g->source = "region";
+		g->key = rt->region;
+		g->url = g->shown = rt->url;
+	} else {
+		g->source = "sdk-default";
+		g->shown = ATS_SDK_DEFAULT_GATEWAY;
+		/* An endpoint named (a lab, a loopback look-alike) with no gateway named: only that
+		 * endpoint is probed, so a lab never reaches out to the real gateway. */
+		if (o->probe.url)
+			g->why = "an endpoint was named and neither an SDK config nor a region names a gateway";
+		else
+			g->url = g->shown;
+	}
+	return 0;
+}
+
+/* A check of the gateway: where it came from, and its probe (or why there is none). */
+static json_t *gateway_json(const gateway *g, json_t *probe, const char *no_probe)
+{
+	const ats_probe_target *t = ats_probe_target_find(g->shown);
+	json_t *j = json_pack("{s:s?, s:s, s:s?, s:s?}", "url", g->shown, "source", g->source, "key",
+			      g->key, "file", g->file);
+	if (t && t->region)
+		json_object_set_new(j, "region", json_string(t->region));
+	if (probe)
+		json_object_set_new(j, "probe", probe);
+	else {
+		json_object_set_new(j, "probe", json_null());
+		json_object_set_new(j, "probe_skipped", json_string(g->why ? g->why : no_probe));
+	}
+	return j;
+}
+
+/* The HTTP/2 probe's failure first (AVS speaks only HTTP/2), then any probe's. */
+static json_t *probe_cause(const json_t *probe)
 {
 	size_t i;
 	json_t *p;
@@ -32,6 +90,18 @@ static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
 		if (strcmp(ats_json_str(p, "verdict"), "OK") != 0)
 			return json_pack("{s:s, s:s, s:s}", "cause", ats_json_str(p, "cause"), "message",
 					 ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
+	return NULL;
+}
+
+/* The one thing to say first: what keeps this device from AVS (a probe's cause: the test
+ * endpoint's, then the gateway's), else the worst problem, else that all is well. */
+static json_t *summary(const json_t *audit, const json_t *probe, const json_t *gw_probe,
+		       ats_verdict v)
+{
+	size_t i;
+	json_t *p, *c;
+	if ((c = probe_cause(probe)) || (c = probe_cause(gw_probe)))
+		return c;
 	json_array_foreach(json_object_get(audit, "problems"), i, p)
 		if (strcmp(ats_json_str(p, "severity"), ats_verdict_name(v)) == 0)
 			return json_pack("{s:s, s:s, s:s}", "cause",
@@ -46,16 +116,36 @@ static json_t *summary(const json_t *audit, const json_t *probe, ats_verdict v)
 int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 {
 	ats_store_list *stores = NULL;
-	json_t *audit = NULL, *probe = NULL, *r = NULL, *problems = NULL;
+	json_t *audit = NULL, *probe = NULL, *gw_probe = NULL, *r = NULL, *problems = NULL;
+	json_t *endpoints = NULL;
 	int rc;
 	char t[32];
+	gateway g;
 
 	*report = NULL;
 	if ((rc = ats_store_list_load(&o->stores, &stores, err)) != 0 ||
+	    (rc = pick_gateway(o, stores, &g, err)) != 0 ||
 	    (rc = ats_audit_run(stores, &o->audit, &audit, err)) != 0)
 		goto out;
-	if (!o->no_probe && (rc = ats_probe_run(&o->probe, &probe, err)) != 0)
-		goto out;
+	if (!o->no_probe) {
+		/* The probes trust what the device does: with an SDK config, libcurl's CA file plus
+		 * its CURLOPT_CAPATH (a folder that is not there: the CA file alone, as libcurl). */
+		ats_probe_opts po = o->probe;
+		if (stores->sdk && stores->sdk->capath && !po.cainfo && !po.capath && !po.cainfo_pem) {
+			if (strcmp(stores->sdk_capath_state, "added") == 0)
+				po.capath = stores->sdk->capath;
+			else
+				po.cainfo = stores->sdk_cainfo;
+		}
+		const char *urls[2] = {o->probe.url, g.url};
+		json_t *reps[2] = {NULL, NULL};
+		/* The gateway is probed only when it is another endpoint than the one asked for. */
+		size_t n = g.url && !(o->probe.url && strcmp(o->probe.url, g.url) == 0) ? 2 : 1;
+		if ((rc = ats_probe_run_many(&po, urls, n, reps, err)) != 0)
+			goto out;
+		probe = reps[0];
+		gw_probe = reps[1];
+	}
 	r = json_object();
 	problems = json_array();
 	if (!r || !problems) {
@@ -65,13 +155,27 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	ats_verdict v = (ats_verdict)json_integer_value(json_object_get(audit, "exit_code"));
 	if (probe)
 		v = ats_verdict_worst(v, (ats_verdict)json_integer_value(json_object_get(probe, "exit_code")));
+	if (gw_probe)
+		v = ats_verdict_worst(v, (ats_verdict)json_integer_value(json_object_get(gw_probe, "exit_code")));
 	take_problems(problems, audit, "audit");
 	take_problems(problems, probe, "probe");
+	take_problems(problems, gw_probe, "gateway");
+	/* Which endpoint came from where. */
+	endpoints = json_array();
+	json_array_append_new(endpoints, json_pack("{s:s, s:s, s:s}", "url",
+						   o->probe.url ? o->probe.url : ATS_PROBE_DEFAULT_URL,
+						   "role", "ats-test-endpoint", "source",
+						   o->probe.url ? "endpoint-option" : "built-in"));
+	json_array_append_new(endpoints, json_pack("{s:s?, s:s, s:s, s:s?, s:s?}", "url", g.shown,
+						   "role", "avs-gateway", "source", g.source, "key",
+						   g.key, "file", g.file));
 	json_object_set_new(r, "command", json_string("check"));
 	json_object_set_new(r, "at", json_string(ats_time_format(o->audit.at, t, sizeof(t))));
 	if (o->audit.root)
 		json_object_set_new(r, "root", json_string(o->audit.root));
-	json_object_set_new(r, "summary", summary(audit, probe, v));
+	json_object_set_new(r, "summary", summary(audit, probe, gw_probe, v));
+	json_object_set_new(r, "endpoints", endpoints);
+	endpoints = NULL;
 	json_object_set_new(r, "audit", audit);
 	audit = NULL;
 	if (probe) {
@@ -81,6 +185,9 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 		json_object_set_new(r, "probe", json_null());
 		json_object_set_new(r, "probe_skipped", json_string(o->no_probe));
 	}
+	json_object_set_new(r, "gateway", gateway_json(&g, gw_probe, o->no_probe ? o->no_probe
+						       : "the same endpoint as the probe"));
+	gw_probe = NULL;
 	ats_report_close(r, v, problems);
 	problems = NULL;
 	*report = r;
@@ -89,6 +196,8 @@ out:
 	ats_store_list_free(stores);
 	json_decref(audit);
 	json_decref(probe);
+	json_decref(gw_probe);
+	json_decref(endpoints);
 	json_decref(r);
 	json_decref(problems);
 	return rc;

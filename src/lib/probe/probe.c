@@ -178,7 +178,12 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	X509_STORE *st = X509_STORE_new();
 	bool dflt = !o->cainfo && !o->capath && !o->cainfo_pem;
-	const char *file = dflt ? cv->cainfo : o->cainfo, *dir = dflt ? cv->capath : o->capath;
+	/* A CA path given alone is used beside libcurl's default CA file, as libcurl itself does
+	 * (and as the AVS Device SDK relies on for its CURLOPT_CAPATH). */
+	const char *file = dflt ? cv->cainfo
+			   : o->cainfo ? o->cainfo
+			   : o->capath && !o->cainfo_pem ? cv->cainfo : NULL;
+	const char *dir = dflt ? cv->capath : o->capath;
 	char errmsg[512] = "";
 
 	if (!st)
@@ -204,55 +209,132 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 	return st;
 }
 
-int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
-{
-	const char *url = o->url ? o->url : ATS_PROBE_DEFAULT_URL;
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	bool both = !o->http2 && !o->http11;
+/* One endpoint while its probes run. */
+typedef struct probe_target {
+	const char *url;
+	char host[256];
+	long port;
 	ats_probe_handle probes[2];
-	int np = 0, rc = 0;
+	int np;
+} probe_target;
+
+/* The report of one endpoint's finished probes ("command": "probe"). */
+static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const json_t *store_facts,
+			     bool save)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	json_t *r = json_object(), *pj = json_array(), *problems = json_array();
+	char t[32];
+
+	if (!r || !pj || !problems) {
+		json_decref(r);
+		json_decref(pj);
+		json_decref(problems);
+		return NULL;
+	}
+	ats_diag_ctx d = {.at = o->at ? o->at : o->now, .at_given = o->at && o->at != o->now,
+			  .libcurl_http2 = (cv->features & CURL_VERSION_HTTP2) != 0};
+	ats_verdict overall = ATS_VERDICT_OK;
+	for (int i = 0; i < tg->np; i++) {
+		json_t *j = ats_probe_facts(&tg->probes[i], o, tg->host, tg->port);
+		overall = ats_verdict_worst(overall, ats_diagnose_probe(j, &d, problems));
+		json_array_append_new(pj, j);
+	}
+	json_object_set_new(r, "command", json_string("probe"));
+	json_object_set_new(r, "endpoint", json_string(tg->url));
+	json_object_set_new(r, "host", json_string(tg->host));
+	json_object_set_new(r, "port", json_integer(tg->port));
+	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
+	if (json_object_get(store_facts, "error")) {
+		ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL,
+				   json_string_value(json_object_get(store_facts, "error")),
+				   "install ca-certificates (or fix --cacert / --capath), then atscheck install");
+		overall = ats_verdict_worst(overall, ATS_VERDICT_CRITICAL);
+	}
+	json_object_set_new(r, "store", json_deep_copy(store_facts));
+	if (o->proxy)
+		json_object_set_new(r, "proxy", json_string(o->proxy));
+	json_object_set_new(r, "libcurl",
+			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
+				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",
+				      cv->nghttp2_version));
+	json_object_set_new(r, "probes", pj);
+	if (save && o->save_chain) {
+		STACK_OF(X509) *chain = NULL;
+		for (int i = 0; i < tg->np && !chain; i++)
+			if (sk_X509_num(tg->probes[i].cap.sent) > 0)
+				chain = tg->probes[i].cap.sent;
+		ats_err e = {0};
+		if (ats_chain_save(o->save_chain, chain, &e) == 0) {
+			json_object_set_new(r, "saved_chain", json_string(o->save_chain));
+		} else {
+			ats_report_problem(problems, ATS_VERDICT_UNKNOWN, NULL, NULL, e.msg,
+					   "check the path given to --save-chain");
+			overall = ats_verdict_worst(overall, ATS_VERDICT_UNKNOWN);
+		}
+	}
+	ats_report_close(r, overall, problems);
+	return r;
+}
+
+int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t n,
+		       json_t **reports, ats_err *err)
+{
+	bool both = !o->http2 && !o->http11;
+	probe_target tg[ATS_PROBE_MAX_ENDPOINTS];
+	int rc = 0;
 	struct curl_slist *resolve = NULL;
 	CURLM *m = NULL;
-	json_t *r = NULL, *pj = NULL, *problems = NULL, *store_facts = NULL;
+	json_t *store_facts = NULL;
 	X509_STORE *store = NULL;
-	char host[256], t[32];
-	long port = 443;
 
-	*report = NULL;
-	memset(probes, 0, sizeof(probes));
-	if ((rc = url_host(url, host, sizeof(host), &port, err)) != 0)
-		return rc;
+	memset(tg, 0, sizeof(tg));
+	for (size_t k = 0; k < n; k++)
+		reports[k] = NULL;
+	if (n == 0 || n > ATS_PROBE_MAX_ENDPOINTS)
+		return ats_err_set(err, ATS_EUSAGE, "%zu endpoints: give 1 to %d", n,
+				   ATS_PROBE_MAX_ENDPOINTS);
+	for (size_t k = 0; k < n; k++) {
+		tg[k].url = urls[k] ? urls[k] : ATS_PROBE_DEFAULT_URL;
+		tg[k].port = 443;
+		if ((rc = url_host(tg[k].url, tg[k].host, sizeof(tg[k].host), &tg[k].port, err)) != 0)
+			return rc;
+	}
 	pthread_once(&ctx_once, ctx_index_init);
 	store = store_load(o, &store_facts);
 	if (!store || !store_facts) {
 		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
 		goto out;
 	}
-	if (both || o->http2)
-		probes[np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
-	if (both || o->http11)
-		probes[np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
 	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
-		struct curl_slist *n = curl_slist_append(resolve, *rv);
-		if (!n) {
+		struct curl_slist *sl = curl_slist_append(resolve, *rv);
+		if (!sl) {
 			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
 			goto out;
 		}
-		resolve = n;
+		resolve = sl;
 	}
 	if (!(m = curl_multi_init())) {
 		rc = ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl multi handle");
 		goto out;
 	}
-	for (int i = 0; i < np; i++) {
-		ats_verify_capture_init(&probes[i].cap);
-		probes[i].cap.at = o->at;
-		probes[i].cap.lab = o->lab;
-		snprintf(probes[i].cap.host, sizeof(probes[i].cap.host), "%s", host);
-		probes[i].store = store;
-		if ((rc = setup(&probes[i], o, url, resolve, err)) != 0)
-			goto out;
-		curl_multi_add_handle(m, probes[i].h);
+	/* Every probe of every endpoint on the one multi handle: they run side by side. */
+	for (size_t k = 0; k < n; k++) {
+		if (both || o->http2)
+			tg[k].probes[tg[k].np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
+		if (both || o->http11)
+			tg[k].probes[tg[k].np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
+		for (int i = 0; i < tg[k].np; i++) {
+			ats_probe_handle *ph = &tg[k].probes[i];
+			ats_verify_capture_init(&ph->cap);
+			ph->cap.at = o->at;
+			ph->cap.lab = o->lab;
+			snprintf(ph->cap.host, sizeof(ph->cap.host), "%s", tg[k].host);
+			ph->store = store;
+			if ((rc = setup(ph, o, tg[k].url, resolve, err)) != 0)
+				goto out;
+			curl_multi_add_handle(m, ph->h);
+		}
 	}
 	int running = 1;
 	while (running) {
@@ -264,83 +346,43 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 	CURLMsg *msg;
 	int left;
 	while ((msg = curl_multi_info_read(m, &left))) {
-		ats_probe_handle *p = NULL;
+		ats_probe_handle *ph = NULL;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
-		if (p)
-			p->result = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ph);
+		if (ph)
+			ph->result = msg->data.result;
 	}
-
-	r = json_object();
-	pj = json_array();
-	problems = json_array();
-	if (!r || !pj || !problems) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
-		goto out;
-	}
-	ats_diag_ctx d = {.at = o->at ? o->at : o->now, .at_given = o->at && o->at != o->now,
-			  .libcurl_http2 = (cv->features & CURL_VERSION_HTTP2) != 0};
-	ats_verdict overall = ATS_VERDICT_OK;
-	for (int i = 0; i < np; i++) {
-		json_t *j = ats_probe_facts(&probes[i], o, host, port);
-		overall = ats_verdict_worst(overall, ats_diagnose_probe(j, &d, problems));
-		json_array_append_new(pj, j);
-	}
-	json_object_set_new(r, "command", json_string("probe"));
-	json_object_set_new(r, "endpoint", json_string(url));
-	json_object_set_new(r, "host", json_string(host));
-	json_object_set_new(r, "port", json_integer(port));
-	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
-	if (json_object_get(store_facts, "error")) {
-		ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL,
-				   json_string_value(json_object_get(store_facts, "error")),
-				   "install ca-certificates (or fix --cacert / --capath), then atscheck install");
-		overall = ats_verdict_worst(overall, ATS_VERDICT_CRITICAL);
-	}
-	json_object_set_new(r, "store", store_facts);
-	store_facts = NULL;
-	if (o->proxy)
-		json_object_set_new(r, "proxy", json_string(o->proxy));
-	json_object_set_new(r, "libcurl",
-			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
-				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",
-				      cv->nghttp2_version));
-	json_object_set_new(r, "probes", pj);
-	pj = NULL;
-	if (o->save_chain) {
-		STACK_OF(X509) *chain = NULL;
-		for (int i = 0; i < np && !chain; i++)
-			if (sk_X509_num(probes[i].cap.sent) > 0)
-				chain = probes[i].cap.sent;
-		ats_err e = {0};
-		if (ats_chain_save(o->save_chain, chain, &e) == 0) {
-			json_object_set_new(r, "saved_chain", json_string(o->save_chain));
-		} else {
-			ats_report_problem(problems, ATS_VERDICT_UNKNOWN, NULL, NULL, e.msg,
-					   "check the path given to --save-chain");
-			overall = ats_verdict_worst(overall, ATS_VERDICT_UNKNOWN);
+	for (size_t k = 0; k < n; k++) {
+		if (!(reports[k] = target_report(&tg[k], o, store_facts, k == 0))) {
+			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			goto out;
 		}
 	}
-	ats_report_close(r, overall, problems);
-	problems = NULL;
-	*report = r;
-	r = NULL;
 out:
-	for (int i = 0; i < np; i++) {
-		if (probes[i].h) {
-			if (m)
-				curl_multi_remove_handle(m, probes[i].h);
-			curl_easy_cleanup(probes[i].h);
+	for (size_t k = 0; k < n; k++) {
+		for (int i = 0; i < tg[k].np; i++) {
+			if (tg[k].probes[i].h) {
+				if (m)
+					curl_multi_remove_handle(m, tg[k].probes[i].h);
+				curl_easy_cleanup(tg[k].probes[i].h);
+			}
+			ats_verify_capture_free(&tg[k].probes[i].cap);
 		}
-		ats_verify_capture_free(&probes[i].cap);
+		if (rc != 0) {
+			json_decref(reports[k]);
+			reports[k] = NULL;
+		}
 	}
 	curl_multi_cleanup(m);
 	curl_slist_free_all(resolve);
 	X509_STORE_free(store);
 	json_decref(store_facts);
-	json_decref(r);
-	json_decref(pj);
-	json_decref(problems);
 	return rc;
+}
+
+int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
+{
+	const char *url = o->url;
+	return ats_probe_run_many(o, &url, 1, report, err);
 }
