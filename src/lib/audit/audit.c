@@ -313,10 +313,10 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 	}
 	for (size_t si = 0; si < l->n; si++) {
 		const ats_store *s = l->v[si];
-		/* A store only the SDK reads (its CAPATH folder) is judged with the SDK's CA file
-		 * (audit_sdk): what it lacks alone is no finding of its own. */
-		bool sdk_only = ats_audit_sdk_only(s);
-		json_t *into = sdk_only ? sdk_problems : problems;
+		/* A store the SDK reads is judged with the rest of the SDK's trust (audit_sdk): what
+		 * it lacks alone is no finding of its own. */
+		bool sdk_reads = ats_audit_sdk_reads(s);
+		json_t *into = sdk_reads ? sdk_problems : problems;
 		json_t *sj = store_json(s), *cas = json_array(), *anchors = json_array();
 		ats_verdict sv = ATS_VERDICT_OK;
 		int usable_count = 0;
@@ -364,15 +364,22 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 			ats_report_problem_cause(into, s->user_given ? "input-unreadable" : "store-unreadable", sv, s->path, NULL, s->error,
 					   s->user_given ? "check the path given"
 							 : "install ca-certificates, or point the TLS stack at a CA file that exists");
-		} else if (usable_count == 0) {
-			snprintf(msg, sizeof(msg), "%s: none of the six ATS CAs is usable: TLS to AVS will fail",
-				 s->path);
-			ats_report_problem_cause(into, "no-usable-ca", ATS_VERDICT_CRITICAL, s->path, NULL, msg,
-					   o->root ? "atscheck install --root DIR" : "atscheck install");
-			sv = ATS_VERDICT_CRITICAL;
-		} else if (!ats_family_anchor(use[si], ATS_FAMILY_AVS)) {
-			ats_audit_cannot_anchor(s->path, use[si], o, into);
-			sv = ATS_VERDICT_CRITICAL;
+		} else if (usable_count == 0 || !ats_family_anchor(use[si], ATS_FAMILY_AVS)) {
+			/* With an SDK config the SDK is what talks to AVS: a store it does not read
+			 * fails other programs, not the device's AVS connection. */
+			ats_verdict sev = l->sdk && !sdk_reads ? ATS_VERDICT_WARNING : ATS_VERDICT_CRITICAL;
+			const char *aside = sev == ATS_VERDICT_WARNING
+						    ? " (programs using it; the AVS Device SDK does not read it)"
+						    : "";
+			if (usable_count == 0) {
+				snprintf(msg, sizeof(msg), "%s: none of the six ATS CAs is usable: TLS to AVS "
+					 "will fail%s", s->path, aside);
+				ats_report_problem_cause(into, "no-usable-ca", sev, s->path, NULL, msg,
+							 o->root ? "atscheck install --root DIR" : "atscheck install");
+			} else {
+				ats_audit_cannot_anchor(s->path, use[si], o, sev, aside, into);
+			}
+			sv = ats_verdict_worst(sv, sev);
 		}
 		json_object_set_new(sj, "cas", cas);
 		json_object_set_new(sj, "anchors", anchors);
@@ -384,7 +391,7 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 				    json_boolean(!s->error && ats_family_anchor(use[si], ATS_FAMILY_AVS)));
 		json_object_set_new(sj, "verdict", json_string(ats_verdict_name(sv)));
 		json_array_append_new(stores, sj);
-		if (!sdk_only)
+		if (!sdk_reads)
 			overall = ats_verdict_worst(overall, sv);
 	}
 	if (l->sdk)

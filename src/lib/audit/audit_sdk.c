@@ -19,7 +19,8 @@ json_t *ats_audit_families(const bool usable[ATS_CA_COUNT])
 }
 
 void ats_audit_cannot_anchor(const char *what, const bool usable[ATS_CA_COUNT],
-			     const ats_audit_opts *o, json_t *problems)
+			     const ats_audit_opts *o, ats_verdict sev, const char *aside,
+			     json_t *problems)
 {
 	char msg[1024], fix[512], fams[256] = "";
 	size_t n = 0;
@@ -28,21 +29,20 @@ void ats_audit_cannot_anchor(const char *what, const bool usable[ATS_CA_COUNT],
 			n += (size_t)snprintf(fams + n, n < sizeof(fams) ? sizeof(fams) - n : 0, "%s%s",
 					      n ? ", " : "", ats_family_key(f));
 	snprintf(msg, sizeof(msg), "%s can anchor only %s chains, but AVS serves chains under %s: "
-		 "TLS to AVS will fail", what, fams, ats_family_name(ATS_FAMILY_AVS));
+		 "TLS to AVS will fail%s", what, fams, ats_family_name(ATS_FAMILY_AVS), aside);
 	snprintf(fix, sizeof(fix), "atscheck install%s%s --ca '%s'", o->root ? " --root " : "",
 		 o->root ? o->root : "", ats_catalog_get(ats_family_root(ATS_FAMILY_AVS))->name);
-	ats_report_problem_cause(problems, "cannot-anchor-avs", ATS_VERDICT_CRITICAL, what, NULL, msg,
-				 fix);
+	ats_report_problem_cause(problems, "cannot-anchor-avs", sev, what, NULL, msg, fix);
 }
 
-bool ats_audit_sdk_only(const ats_store *s)
+bool ats_audit_sdk_reads(const ats_store *s)
 {
 	size_t i;
 	json_t *lab;
 	json_array_foreach(s->labels, i, lab)
-		if (strncmp(json_string_value(lab), "sdk-", 4) != 0)
-			return false;
-	return json_array_size(s->labels) > 0;
+		if (strncmp(json_string_value(lab), "sdk-", 4) == 0)
+			return true;
+	return false;
 }
 
 /* The store that carries the label, or -1. */
@@ -92,7 +92,7 @@ ats_verdict ats_audit_sdk(const ats_store_list *l, bool (*usable)[ATS_CA_COUNT],
 		json_object_set_new(q, "store", json_copy(json_object_get(p, "file")));
 		json_array_append_new(mine, q);
 	}
-	/* What the SDK-only stores say beyond a missing CA (an impostor, a broken entry). */
+	/* What the stores the SDK reads say beyond a missing CA (an impostor, a broken entry). */
 	json_array_foreach(sdk_problems, i, p) {
 		const char *cause = json_string_value(json_object_get(p, "cause"));
 		if (cause && (!strcmp(cause, "ca-missing") || !strcmp(cause, "ca-deselected") ||
@@ -150,7 +150,7 @@ ats_verdict ats_audit_sdk(const ats_store_list *l, bool (*usable)[ATS_CA_COUNT],
 		ats_report_problem_cause(mine, "no-usable-ca", ATS_VERDICT_CRITICAL, what, NULL, msg,
 					 o->root ? "atscheck install --root DIR" : "atscheck install");
 	} else if (!avs) {
-		ats_audit_cannot_anchor(what, u, o, mine);
+		ats_audit_cannot_anchor(what, u, o, ATS_VERDICT_CRITICAL, "", mine);
 	} else if (json_array_size(missing)) {
 		size_t n = 0;
 		char names[512] = "";
