@@ -6,6 +6,8 @@
 # judged by the key families AVS serves, secrets that never reach any output, and bad input:
 # one line naming the file (and key), exit 3.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
+# jqe passes on an empty file: every JSON check here needs a report that is there.
+jqe() { [ -s "${@: -1}" ] && jq -e "$@"; }
 FIX=$ATS_SOURCE_DIR/tests/fixtures/sdk/AlexaClientSDKConfig.json
 
 mkdir -p "$T/ca" && "$ATSCHECK" bundle export "$T/ca" >/dev/null
@@ -47,23 +49,23 @@ check "the test knows libcurl's CA file" test -n "$CAFILE"
 image "$R1" "$R2" "$R3" "$R4" "$SFG2" "$SFC2"
 expect_exit 0 "the SDK's template with its comments: read, OK (was: not valid JSON, UNKNOWN)" "${A[@]}" --root "$R" --sdk-config $cfg
 check "no libcurlUtils: libcurl's own CA file and path, the SDK's default gateway" \
-  jq -e --arg f "$CAFILE" '.sdk.libcurl_utils == false and .sdk.trust.cainfo == $f and .sdk.trust.capath_from == "libcurl-default"
+  jqe --arg f "$CAFILE" '.sdk.libcurl_utils == false and .sdk.trust.cainfo == $f and .sdk.trust.capath_from == "libcurl-default"
          and .sdk.gateway == {"url": "https://alexa.na.gateway.devices.a2z.com", "key": "default", "file": null, "valid": true}' "$T/out"
 check "all four families anchored by their own roots" \
-  jq -e '[.sdk.trust.families[]] == ["root","root","root","root"] and .sdk.trust.anchors_avs' "$T/out"
+  jqe '[.sdk.trust.families[]] == ["root","root","root","root"] and .sdk.trust.anchors_avs' "$T/out"
 
 # --- A store that cannot anchor what AVS serves is CRITICAL, and says why. ---
 image "$R3" "$R4"
 expect_exit 2 "only Root CA 3 and 4: CRITICAL" "${A[@]}" --root "$R" --sdk-config $cfg
 check "the store: EC families only, AVS's RSA family not anchored" \
-  jq -e --arg f "$CAFILE" '.stores[] | select(.path == $f) | .anchors_avs == false and .connectable == false
+  jqe --arg f "$CAFILE" '.stores[] | select(.path == $f) | .anchors_avs == false and .connectable == false
          and .families["Amazon Root CA 3 (EC P-256)"] == "root" and .families["Amazon Root CA 1 (RSA 2048)"] == null' "$T/out"
 check "the cause names the family AVS serves and installs its root" \
-  jq -e '[.problems[] | select(.cause == "cannot-anchor-avs")] | length >= 1 and all(.message | test("RSA 2048")) and all(.fix | test("--ca .Amazon Root CA 1."))' "$T/out"
+  jqe '[.problems[] | select(.cause == "cannot-anchor-avs")] | length >= 1 and all(.message | test("RSA 2048")) and all(.fix | test("--ca .Amazon Root CA 1."))' "$T/out"
 expect_exit 2 "a bundle with only Root CA 3 and 4, audited alone: CRITICAL" "${A[@]}" --bundle "$R$CAFILE"
 image "$SFC2"
 expect_exit 1 "only Starfield Class 2: anchors every family through the cross-signs, WARNING" "${A[@]}" --root "$R" --sdk-config $cfg
-check "families through the cross-signs" jq -e '[.sdk.trust.families[]] | unique == ["starfield-cross-sign"]' "$T/out"
+check "families through the cross-signs" jqe '[.sdk.trust.families[]] | unique == ["starfield-cross-sign"]' "$T/out"
 
 # --- CURLOPT_CAPATH adds to the CA file; several configs merged in order (the last one wins). ---
 image "$R3" "$R4"
@@ -73,32 +75,32 @@ printf '{\n  /* second overlay: the folder that is there */\n  "libcurlUtils": {
 expect_exit 1 "file with Root CA 3+4, folder adds Root CA 1: connectable, WARNING" \
   "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/one.json --sdk-config /opt/avs/two.json
 check "three configs merged in order, the last CAPATH taken" \
-  jq -e '.sdk.configs == ["/opt/avs/AlexaClientSDKConfig.json","/opt/avs/one.json","/opt/avs/two.json"]
+  jqe '.sdk.configs == ["/opt/avs/AlexaClientSDKConfig.json","/opt/avs/one.json","/opt/avs/two.json"]
          and .sdk.trust.capath == "/opt/avs/certs" and .sdk.trust.capath_state == "added"' "$T/out"
 check "what the folder adds is named" \
-  jq -e '.sdk.trust.capath_adds == ["Amazon Root CA 1"] and .sdk.trust.anchors_avs and
+  jqe '.sdk.trust.capath_adds == ["Amazon Root CA 1"] and .sdk.trust.anchors_avs and
          .sdk.trust.missing == ["Amazon Root CA 2","Starfield Services Root Certificate Authority - G2","Starfield Class 2 Certification Authority"]' "$T/out"
 check "the union's verdict is the audit's: no CRITICAL from the file judged alone" \
-  jq -e '.sdk.verdict == "WARNING" and ([.problems[] | select(.severity == "CRITICAL")] | length == 0)' "$T/out"
+  jqe '.sdk.verdict == "WARNING" and ([.problems[] | select(.severity == "CRITICAL")] | length == 0)' "$T/out"
 expect_exit 2 "the same two overlays the other way round: the missing folder wins, CRITICAL" \
   "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/two.json --sdk-config /opt/avs/one.json
 check "a CAPATH that does not exist: said, named by its file, libcurl's CA file alone judged" \
-  jq -e '[.problems[] | select(.cause == "sdk-capath-absent")][0] | (.message | test("one.json.*/nowhere does not exist.*ignores it")) and .severity == "WARNING"' "$T/out"
-check "... and that file alone cannot anchor AVS" jq -e '.sdk.trust.anchors_avs == false and .sdk.trust.capath_adds == []' "$T/out"
+  jqe '[.problems[] | select(.cause == "sdk-capath-absent")][0] | (.message | test("one.json.*/nowhere does not exist.*ignores it")) and .severity == "WARNING"' "$T/out"
+check "... and that file alone cannot anchor AVS" jqe '.sdk.trust.anchors_avs == false and .sdk.trust.capath_adds == []' "$T/out"
 
 # A folder with the certificate but no hash link.
 mkdir -p "$R/opt/avs/nohash" && cp "$R1" "$R/opt/avs/nohash/"
 printf '{"libcurlUtils": {"CURLOPT_CAPATH": "/opt/avs/nohash"}}' > "$R/opt/avs/nohash.json"
 expect_exit 2 "a folder without hash links adds nothing" "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/nohash.json
 check "no hash links: said, with openssl rehash as the fix" \
-  jq -e '[.problems[] | select(.cause == "sdk-capath-no-hash-links")][0].fix == "openssl rehash /opt/avs/nohash"' "$T/out"
+  jqe '[.problems[] | select(.cause == "sdk-capath-no-hash-links")][0].fix == "openssl rehash /opt/avs/nohash"' "$T/out"
 
 # --- verifyHostsAndPeers false: CRITICAL, naming the key and the file. ---
 image "$R1" "$R2" "$R3" "$R4" "$SFG2" "$SFC2"
 printf '{"libcurlUtils": {\n  // debug only\n  "verifyHostsAndPeers": false}}' > "$R/opt/avs/debug.json"
 expect_exit 2 "verifyHostsAndPeers false: CRITICAL (was: OK)" "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/debug.json
 check "names the key and the file, and the fix" \
-  jq -e '.sdk.verify_hosts_and_peers == false and ([.problems[] | select(.cause == "sdk-verify-off")][0] |
+  jqe '.sdk.verify_hosts_and_peers == false and ([.problems[] | select(.cause == "sdk-verify-off")][0] |
          (.message | test("/opt/avs/debug.json: libcurlUtils.verifyHostsAndPeers is false")) and (.fix | test("remove")))' "$T/out"
 printf '{"libcurlUtils": {"verifyHostsAndPeers": true}}' > "$R/opt/avs/debug2.json"
 expect_exit 0 "a later file setting it back to true: OK" "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/debug.json --sdk-config /opt/avs/debug2.json
@@ -119,20 +121,20 @@ cat > "$R/opt/avs/aac.json" <<'EOF'
 EOF
 expect_exit 0 "the Auto SDK's form: read one level down" "${A[@]}" --root "$R" --sdk-config /opt/avs/aac.json
 check "nested keys taken: CAPATH and gateway, the file named" \
-  jq -e '.sdk.auto_sdk and .sdk.trust.capath == "/opt/aac/certs" and .sdk.gateway.key == "avsGatewayManager.avsGateway"
+  jqe '.sdk.auto_sdk and .sdk.trust.capath == "/opt/aac/certs" and .sdk.gateway.key == "avsGatewayManager.avsGateway"
          and .sdk.gateway.url == "https://alexa.eu.gateway.devices.a2z.com" and .sdk.gateway.file == "/opt/avs/aac.json"' "$T/out"
 printf '{"sampleApp": {"displayCardsSupported": true, "endpoint": "https://avs-alexa-fe.amazon.com"}}' > "$R/opt/avs/old.json"
 expect_exit 0 "an older SDK's sampleApp.endpoint" "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/old.json
 check "gateway from sampleApp.endpoint" \
-  jq -e '.sdk.gateway.key == "sampleApp.endpoint" and .sdk.gateway.url == "https://avs-alexa-fe.amazon.com"' "$T/out"
+  jqe '.sdk.gateway.key == "sampleApp.endpoint" and .sdk.gateway.url == "https://avs-alexa-fe.amazon.com"' "$T/out"
 expect_exit 0 "check --offline: the config's gateway is the one named, from its file" \
   "$ATSCHECK" check --offline --root "$R" --sdk-config /opt/avs/aac.json --format json
 check "check names the gateway and where it came from" \
-  jq -e '.gateway.url == "https://alexa.eu.gateway.devices.a2z.com" and .gateway.source == "sdk-config" and .gateway.region == "eu"
+  jqe '.gateway.url == "https://alexa.eu.gateway.devices.a2z.com" and .gateway.source == "sdk-config" and .gateway.region == "eu"
          and (.endpoints | map(.role) == ["ats-test-endpoint","avs-gateway"])' "$T/out"
 expect_exit 0 "check --offline --region fe with a config naming no gateway" \
   "$ATSCHECK" check --offline --root "$R" --sdk-config $cfg --region fe --format json
-check "--region picks the gateway" jq -e '.gateway.url == "https://alexa.fe.gateway.devices.a2z.com" and .gateway.source == "region"' "$T/out"
+check "--region picks the gateway" jqe '.gateway.url == "https://alexa.fe.gateway.devices.a2z.com" and .gateway.source == "region"' "$T/out"
 expect_exit 3 "--region xx: UNKNOWN" "$ATSCHECK" check --offline --region xx
 check "names the region" grep -q "region xx" "$T/err"
 
@@ -152,14 +154,14 @@ done
 check "no secret in any format or message" test $leak -eq 0
 "$ATSCHECK" check --offline --root "$R" --sdk-config /opt/avs/secrets.json --format json > "$T/s.json"
 check "the gateway's userinfo redacted, the host kept" \
-  jq -e '.gateway.url == "https://(redacted)@alexa.na.gateway.devices.a2z.com"' "$T/s.json"
+  jqe '.gateway.url == "https://(redacted)@alexa.na.gateway.devices.a2z.com"' "$T/s.json"
 
 # --- Bad input: one line naming the file (and the key), exit 3; the rest still reported. ---
 printf '{\n  "libcurlUtils": {\n    "CURLOPT_CAPATH": "/x"\n  }\n  "missing": "comma"\n}\n' > "$R/opt/avs/bad.json"
 expect_exit 3 "not JSON even with comments: UNKNOWN" "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/bad.json
 check "one line on stderr naming the file and the line" grep -qx "atscheck: /opt/avs/bad.json: line 5: not valid JSON even with comments: .*" "$T/err"
 check "the rest still reported: the stores audited, the other config read" \
-  jq -e '(.stores | length > 0) and .sdk.configs == ["/opt/avs/AlexaClientSDKConfig.json","/opt/avs/bad.json"]' "$T/out"
+  jqe '(.stores | length > 0) and .sdk.configs == ["/opt/avs/AlexaClientSDKConfig.json","/opt/avs/bad.json"]' "$T/out"
 printf '{\n\n  "a": 1 /* never closed\n}\n' > "$R/opt/avs/open.json"
 expect_exit 3 "an unterminated comment" "${A[@]}" --root "$R" --sdk-config /opt/avs/open.json
 check "named with the line it starts on" grep -q "open.json: line 3: a /\* comment that never ends" "$T/err"
@@ -179,7 +181,7 @@ printf '{"sampleApp": {"endpoint": "avs-alexa-na.amazon.com"}}' > "$R/opt/avs/no
 expect_exit 3 "a gateway that is not a URL" "${A[@]}" --root "$R" --sdk-config /opt/avs/nourl.json
 check "names the file and the key" grep -q "nourl.json: sampleApp.endpoint: not a URL" "$T/err"
 expect_exit 3 "check with that config: UNKNOWN, the gateway not probed" "$ATSCHECK" check --offline --root "$R" --sdk-config /opt/avs/nourl.json --format json
-check "why the gateway was not probed" jq -e '.gateway.probe == null and (.gateway.probe_skipped | test("not an https URL"))' "$T/out"
+check "why the gateway was not probed" jqe '.gateway.probe == null and (.gateway.probe_skipped | test("not an https URL"))' "$T/out"
 printf '{"libcurlUtils": {"CURLOPT_CAPATH": "%s"}}' "$CAFILE" > "$R/opt/avs/capfile.json"
 expect_exit 3 "a CAPATH that is a file" "${A[@]}" --root "$R" --sdk-config /opt/avs/capfile.json
 check "names the file and the key" grep -q "capfile.json: libcurlUtils.CURLOPT_CAPATH .* is a file" "$T/err"

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# What libcurl really does with an AVS Device SDK config's CURLOPT_CAPATH, measured with real
+# handshakes against `atscheck serve` on 127.0.0.1 by tests/tools/curl_capath (set up as the
+# SDK's prepareForTLS sets up libcurl) built against OpenSSL's and GnuTLS's libcurl: the claims
+# atscheck's findings make about a folder that is missing, empty or not hashed must hold for
+# both. Then `check` with a config that names a loopback gateway: the test endpoint and the
+# gateway probed side by side, trusted through the config's CURLOPT_CAPATH.
+. "$ATS_SOURCE_DIR/tests/lib/common.sh"
+# jqe passes on an empty file: every JSON check here needs a report that is there.
+jqe() { [ -s "${@: -1}" ] && jq -e "$@"; }
+MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
+CC_OSSL=$ATS_BUILD_DIR/tests/curl_capath
+CC_GNUTLS=$ATS_BUILD_DIR/tests/curl_capath_gnutls
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
+
+cat > "$T/own.scn" <<'EOF'
+cert ownroot subject="/O=atscheck test/CN=SDK Test Root" key=ec:P-256 ca from=-1y to=+5y
+cert leaf subject=/CN=localhost dns=localhost issuer=ownroot
+server leaf
+trust ownroot
+EOF
+"$MKPKI" "$T/pki" "$T/own.scn" || { fail "mkpki"; finish; }
+d=$T/pki/own
+serve_on() { # serve_on VAR: a look-alike on a port of its own, its port in VAR
+  local out=$T/serve.$1 p=
+  "$ATSCHECK" serve --cert "$d/server-cert.pem" --key "$d/server.key" --listen 127.0.0.1:0 --quiet >"$out" 2>/dev/null &
+  _pids+=($!)
+  for _ in $(seq 1 100); do p=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$out"); [ -n "$p" ] && break; sleep 0.05; done
+  printf -v "$1" '%s' "$p"
+}
+serve_on port
+check "serve is listening" test -n "$port"
+url="https://localhost:$port/"
+res="localhost:$port:127.0.0.1"
+
+# The CA file stands in for libcurl's compiled-in one: the six ATS CAs, not the lab's root.
+"$ATSCHECK" bundle export "$T/six" >/dev/null 2>&1 || { mkdir -p "$T/six" && "$ATSCHECK" bundle export "$T/six" >/dev/null; }
+cat "$T"/six/*.pem > "$T/cafile.pem"
+mkdir -p "$T/empty" "$T/nohash" "$T/hashed"
+cp "$d/trust.pem" "$T/nohash/root.pem"
+cp "$d/trust.pem" "$T/hashed/root.pem" && openssl rehash "$T/hashed"
+
+# measure BIN CAFILE CAPATH: libcurl's result code (0: verified and transferred).
+measure() { "$1" "$url" "$2" "$3" "$res" | awk '{print $2}'; }
+for bin in "$CC_OSSL" "$CC_GNUTLS"; do
+  if [ ! -x "$bin" ]; then echo "# $(basename "$bin") not built (no such libcurl here): skipped"; continue; fi
+  lib=$("$bin" "$url" "$T/cafile.pem" "" "$res" | awk '{print $1}')
+  check "$lib: the folder hashed: it adds the lab's root (verified)" test "$(measure "$bin" "$T/cafile.pem" "$T/hashed")" = 0
+  check "$lib: neither file nor folder has it: refused (60)" test "$(measure "$bin" "$T/cafile.pem" "$T/empty")" = 60
+  # atscheck says: a CAPATH that does not exist is ignored, the CA file alone is used.
+  check "$lib: a folder that does not exist: ignored, the file still trusted (not an error)" \
+    test "$(measure "$bin" "$d/trust.pem" "$T/does-not-exist")" = 0
+  check "$lib: a folder that does not exist adds nothing (60)" \
+    test "$(measure "$bin" "$T/cafile.pem" "$T/does-not-exist")" = 60
+  # atscheck says: without hash links OpenSSL's libcurl finds nothing there, GnuTLS's reads every file.
+  case $lib in
+    OpenSSL*) check "$lib: certificates without hash links are not found (60)" test "$(measure "$bin" "$T/cafile.pem" "$T/nohash")" = 60 ;;
+    GnuTLS*) check "$lib: certificates without hash links are read all the same (0)" test "$(measure "$bin" "$T/cafile.pem" "$T/nohash")" = 0 ;;
+  esac
+done
+
+# --- check with a config naming a loopback gateway: both probed, side by side. ---
+serve_on gwport
+check "a second look-alike (the gateway) is listening" test -n "$gwport"
+C=$T/AlexaClientSDKConfig.json
+cp "$ATS_SOURCE_DIR/tests/fixtures/sdk/AlexaClientSDKConfig.json" "$C"
+cat > "$T/overlay.json" <<EOF
+{
+  // the lab's gateway, and the folder that holds the lab's root
+  "avsGatewayManager": { "avsGateway": "https://localhost:$gwport" },
+  "libcurlUtils": { "CURLOPT_CAPATH": "$T/hashed" }
+}
+EOF
+CK=("$ATSCHECK" check --endpoint "$url" --resolve "$res" --resolve "localhost:$gwport:127.0.0.1"
+    --lab-roots "$d/trust.pem" --timeout 5 --format json)
+"${CK[@]}" --sdk-config "$C" --sdk-config "$T/overlay.json" > "$T/check.json" 2>"$T/check.err"
+rc=$?
+check "check with the config: not UNKNOWN, not CRITICAL (exit $rc)" test "$rc" -le 1
+check "the gateway from the config, named with its key and file" \
+  jqe --arg f "$T/overlay.json" --arg u "https://localhost:$gwport" \
+    '.gateway.url == $u and .gateway.source == "sdk-config" and .gateway.key == "avsGatewayManager.avsGateway" and .gateway.file == $f' "$T/check.json"
+check "both endpoints probed: the test endpoint and the gateway, each on its own port" \
+  jqe --argjson p "$port" --argjson g "$gwport" '.probe.port == $p and .gateway.probe.port == $g
+         and ([.probe.probes[].name] == ["h2","http/1.1"]) and ([.gateway.probe.probes[].name] == ["h2","http/1.1"])' "$T/check.json"
+check "both verified through the config's CURLOPT_CAPATH, beside libcurl's CA file" \
+  jqe --arg h "$T/hashed" '.probe.probes[0].verdict == "OK" and .gateway.probe.probes[0].verdict == "OK"
+         and .probe.store.capath == $h and (.probe.store.cainfo | length > 0)' "$T/check.json"
+check "the endpoints list says where each came from" \
+  jqe '[.endpoints[] | .source] == ["endpoint-option", "sdk-config"]' "$T/check.json"
+
+# The same config with a folder that is not there: libcurl's CA file alone, the lab root untrusted.
+sed "s|$T/hashed|$T/not-there|" "$T/overlay.json" > "$T/overlay2.json"
+expect_exit 2 "CAPATH not there: both probes fail verification, CRITICAL" "${CK[@]}" --sdk-config "$C" --sdk-config "$T/overlay2.json"
+check "the gateway's probe failed, and the missing folder is named" \
+  jqe '.gateway.probe.probes[0].verdict == "CRITICAL" and ([.problems[] | select(.cause == "sdk-capath-absent")] | length == 1)' "$T/out"
+check "the probe trusted the CA file alone, as libcurl does" jqe '.probe.store.capath == null' "$T/out"
+
+# With --endpoint and no gateway named, only the endpoint is probed (a lab never reaches out).
+"$ATSCHECK" check --endpoint "$url" --resolve "$res" --lab-roots "$d/trust.pem" --cacert "$d/trust.pem" --timeout 5 --format json > "$T/lab.json"
+check "no gateway named: not probed, and why" \
+  jqe '.gateway.probe == null and (.gateway.probe_skipped | test("endpoint was named")) and .gateway.source == "sdk-default"' "$T/lab.json"
+finish
