@@ -99,4 +99,40 @@ check "the probe trusted the CA file alone, as libcurl does" jqe '.probe.store.c
 "$ATSCHECK" check --endpoint "$url" --resolve "$res" --lab-roots "$d/trust.pem" --cacert "$d/trust.pem" --timeout 5 --format json > "$T/lab.json"
 check "no gateway named: not probed, and why" \
   jqe '.gateway.probe == null and (.gateway.probe_skipped | test("endpoint was named")) and .gateway.source == "sdk-default"' "$T/lab.json"
+# --- A verified probe names the family its chain used; check says when that is not the one
+# expected, or one the audit finds no store to anchor. The lab's roots carry the real names. ---
+cat > "$T/ec.scn" <<'EOF'
+preset ats
+cert inter3 subject="/O=atscheck lab/CN=Lab EC Intermediate" key=ec:P-256 issuer=root3 ca pathlen=0
+cert leaf3 subject=/CN=localhost dns=localhost issuer=inter3
+server leaf3 inter3
+trust root3
+EOF
+"$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" "$T/ec.scn" || fail "mkpki ec"
+for sc in good ec; do
+  "$ATSCHECK" serve --cert "$T/pki/$sc/server-cert.pem" --key "$T/pki/$sc/server.key" --chain "$T/pki/$sc/server-chain.pem" \
+    --listen 127.0.0.1:0 --quiet >"$T/serve.$sc" 2>/dev/null &
+  _pids+=($!)
+done
+for sc in good ec; do
+  for _ in $(seq 1 100); do grep "listening on" "$T/serve.$sc" >/dev/null && break; sleep 0.05; done
+done
+pg=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.good")
+pe=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.ec")
+"$ATSCHECK" probe --endpoint "https://localhost:$pg/" --resolve "localhost:$pg:127.0.0.1" --cacert "$T/pki/good/trust.pem" \
+  --lab-roots "$T/pki/good/lab.pem" --timeout 5 --format json > "$T/fam-good.json"
+check "a verified probe names its family: Root CA 1's" \
+  jqe '[.probes[].certificates.family] == ["Amazon Root CA 1 (RSA 2048)", "Amazon Root CA 1 (RSA 2048)"]' "$T/fam-good.json"
+"$ATSCHECK" check --endpoint "https://localhost:$pe/" --resolve "localhost:$pe:127.0.0.1" --cacert "$T/pki/ec/trust.pem" \
+  --lab-roots "$T/pki/ec/lab.pem" --timeout 5 --format json > "$T/fam-ec.json"
+check "an endpoint serving Root CA 3's family: named by the probe" \
+  jqe '.probe.probes[0].certificates.family == "Amazon Root CA 3 (EC P-256)"' "$T/fam-ec.json"
+check "check says the endpoint served another family than expected" \
+  jqe '[.problems[] | select(.cause == "endpoint-family")][0].message | test("Amazon Root CA 3 \\(EC P-256\\), not Amazon Root CA 1")' "$T/fam-ec.json"
+check "check says the audit and the probe disagree" \
+  jqe '[.problems[] | select(.cause == "audit-probe-disagree")] | length == 1' "$T/fam-ec.json"
+"$ATSCHECK" check --endpoint "https://localhost:$pg/" --resolve "localhost:$pg:127.0.0.1" --cacert "$T/pki/good/trust.pem" \
+  --lab-roots "$T/pki/good/lab.pem" --timeout 5 --format json > "$T/fam-good-check.json"
+check "the expected family: no endpoint-family finding" \
+  jqe '[.problems[] | select(.cause == "endpoint-family")] | length == 0' "$T/fam-good-check.json"
 finish

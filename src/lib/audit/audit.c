@@ -367,10 +367,10 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		} else if (usable_count == 0 || !ats_family_anchor(use[si], ATS_FAMILY_AVS)) {
 			/* With an SDK config the SDK is what talks to AVS: a store it does not read
 			 * fails other programs, not the device's AVS connection. */
-			ats_verdict sev = l->sdk && !sdk_reads ? ATS_VERDICT_WARNING : ATS_VERDICT_CRITICAL;
-			const char *aside = sev == ATS_VERDICT_WARNING
-						    ? " (programs using it; the AVS Device SDK does not read it)"
-						    : "";
+			ats_verdict sev = l->sdk ? ATS_VERDICT_WARNING : ATS_VERDICT_CRITICAL;
+			const char *aside = !l->sdk ? ""
+					    : sdk_reads ? " (this store alone; the SDK's whole trust is judged as one)"
+							: " (programs using it; the AVS Device SDK does not read it)";
 			if (usable_count == 0) {
 				snprintf(msg, sizeof(msg), "%s: none of the six ATS CAs is usable: TLS to AVS "
 					 "will fail%s", s->path, aside);

@@ -82,10 +82,12 @@ ats_verdict ats_audit_sdk(const ats_store_list *l, bool (*usable)[ATS_CA_COUNT],
 	long fi = with_label(l, "sdk-libcurl-cainfo");
 	long di = with_label(l, c->capath ? "sdk-config-capath" : "sdk-libcurl-capath");
 	bool u[ATS_CA_COUNT] = {0};
-	char msg[2048], fix[1024], what[1024];
+	char msg[2048], fix[1024], what[1024], install[600];
 	size_t i;
 	json_t *p;
 
+	snprintf(install, sizeof(install), "atscheck install%s%s", o->root ? " --root " : "",
+		 o->root ? o->root : "");
 	/* The config's own findings (unreadable, not JSON, a value of the wrong kind). */
 	json_array_foreach(c->problems, i, p) {
 		json_t *q = json_deep_copy(p);
@@ -148,7 +150,7 @@ ats_verdict ats_audit_sdk(const ats_store_list *l, bool (*usable)[ATS_CA_COUNT],
 	if (json_array_size(anchors) == 0) {
 		snprintf(msg, sizeof(msg), "%s holds none of the six ATS CAs: TLS to AVS will fail", what);
 		ats_report_problem_cause(mine, "no-usable-ca", ATS_VERDICT_CRITICAL, what, NULL, msg,
-					 o->root ? "atscheck install --root DIR" : "atscheck install");
+					 install);
 	} else if (!avs) {
 		ats_audit_cannot_anchor(what, u, o, ATS_VERDICT_CRITICAL, "", mine);
 	} else if (json_array_size(missing)) {
@@ -159,7 +161,7 @@ ats_verdict ats_audit_sdk(const ats_store_list *l, bool (*usable)[ATS_CA_COUNT],
 					      n ? ", " : "", json_string_value(p));
 		snprintf(msg, sizeof(msg), "%s lacks %s", what, names);
 		ats_report_problem_cause(mine, "ca-missing", ATS_VERDICT_WARNING, what, NULL, msg,
-					 o->root ? "atscheck install --root DIR" : "atscheck install");
+					 install);
 	}
 	ats_verdict v = worst_of(mine);
 

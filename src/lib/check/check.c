@@ -4,6 +4,9 @@
 
 #include "base/util.h"
 #include "probe/targets.h"
+#include "store/catalog.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -75,6 +78,71 @@ static json_t *gateway_json(const gateway *g, json_t *probe, const char *no_prob
 		json_object_set_new(j, "probe_skipped", json_string(g->why ? g->why : no_probe));
 	}
 	return j;
+}
+
+/* The family a verified probe of this endpoint used, or NULL. */
+static const char *probe_family(const json_t *probe)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(probe, "probes"), i, p) {
+		const json_t *c = json_object_get(p, "certificates");
+		if (json_is_true(json_object_get(c, "verified")) && json_is_string(json_object_get(c, "family")))
+			return json_string_value(json_object_get(c, "family"));
+	}
+	return NULL;
+}
+
+/* Whether the audit finds this device able to anchor family fam: the SDK's whole trust when an
+ * SDK config was read, else any store. */
+static bool audit_anchors(const json_t *audit, const char *fam)
+{
+	size_t i;
+	json_t *s;
+	const json_t *sdk = json_object_get(audit, "sdk");
+	if (json_is_object(sdk))
+		return json_is_string(json_object_get(json_object_get(json_object_get(sdk, "trust"), "families"), fam));
+	json_array_foreach(json_object_get(audit, "stores"), i, s)
+		if (json_is_string(json_object_get(json_object_get(s, "families"), fam)))
+			return true;
+	return false;
+}
+
+/* A verified probe names the family its chain used: one that is not the family atscheck
+ * expects of that endpoint (probe/targets.c), or one the audit finds no store to anchor, is
+ * said, so neither the audit's judgement nor the probe's pass is taken on trust. */
+static ats_verdict family_findings(const json_t *audit, const json_t *probe, const char *url,
+				   const char *part, json_t *problems)
+{
+	const char *fam = probe_family(probe);
+	const ats_probe_target *t = ats_probe_target_find(url);
+	const char *want = ats_family_name(t ? t->family : ATS_FAMILY_AVS);
+	ats_verdict v = ATS_VERDICT_OK;
+	char msg[1024];
+	if (!fam)
+		return v;
+	if (strcmp(fam, want) != 0) {
+		snprintf(msg, sizeof(msg), "%s served a chain under %s, not %s as atscheck expects of it: "
+			 "the audit judged the stores by %s", url, fam, want, want);
+		json_t *p = ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
+					       "make sure the device trusts the root of the family the endpoint "
+					       "really serves (all four Amazon roots cover every family)");
+		json_object_set_new(p, "cause", json_string("endpoint-family"));
+		json_object_set_new(p, "part", json_string(part));
+		v = ATS_VERDICT_WARNING;
+	}
+	if (!audit_anchors(audit, fam)) {
+		snprintf(msg, sizeof(msg), "%s verified under %s, but the audit finds no store of this device "
+			 "that anchors that family: the probe trusted something the audit did not see",
+			 url, fam);
+		json_t *p = ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
+					       "audit the store the probe used (--bundle / --capath), or check "
+					       "SSL_CERT_FILE / SSL_CERT_DIR");
+		json_object_set_new(p, "cause", json_string("audit-probe-disagree"));
+		json_object_set_new(p, "part", json_string(part));
+		v = ATS_VERDICT_WARNING;
+	}
+	return v;
 }
 
 /* The HTTP/2 probe's failure first (AVS speaks only HTTP/2), then any probe's. */
@@ -160,6 +228,12 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	take_problems(problems, audit, "audit");
 	take_problems(problems, probe, "probe");
 	take_problems(problems, gw_probe, "gateway");
+	if (probe)
+		v = ats_verdict_worst(v, family_findings(audit, probe, ats_json_str(probe, "endpoint"),
+							 "probe", problems));
+	if (gw_probe)
+		v = ats_verdict_worst(v, family_findings(audit, gw_probe, ats_json_str(gw_probe, "endpoint"),
+							 "gateway", problems));
 	/* Which endpoint came from where. */
 	endpoints = json_array();
 	json_array_append_new(endpoints, json_pack("{s:s, s:s, s:s}", "url",
