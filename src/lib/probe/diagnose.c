@@ -144,6 +144,17 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			    "this is not the ATS endpoint: check the endpoint name, DNS, and whether a captive "
 			    "portal or proxy answers in its place",
 			    "the server sent a self-signed certificate '%s'", ats_json_str(leaf, "subject"));
+		} else if (depth == 0 && json_array_size(sent) == 1 &&
+			   !strstr(ats_json_str(leaf, "issuer"), "Amazon")) {
+			/* A lone leaf from a CA that is no ATS CA and in no store is not an ATS server
+			 * that forgot its intermediate (those are Amazon's: "O=Amazon, CN=Amazon RSA
+			 * 2048 M02"): it is what a TLS-inspecting proxy sends. */
+			say(g, ATS_VERDICT_CRITICAL, "intercepting-proxy",
+			    "exempt this host (and *.amazon.com) from TLS inspection on the proxy, or connect "
+			    "without it; if there is no proxy, check that the endpoint name and DNS lead to AVS",
+			    "the server sent only a certificate issued by '%s', which is no ATS CA and in no "
+			    "store: a TLS-intercepting proxy (whose CA this device does not trust) answers in "
+			    "place of %s", ats_json_str(leaf, "issuer"), host);
 		} else if (depth == 0 && json_array_size(sent) == 1) {
 			say(g, ATS_VERDICT_CRITICAL, "incomplete-chain",
 			    "the server must send its intermediate certificate with its own (the full chain "
