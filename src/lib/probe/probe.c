@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "probe/diagnose.h"
 #include "probe/probe_int.h"
+#include "base/redact.h"
 #include "base/util.h"
 
 #include <curl/curl.h>
@@ -241,7 +242,9 @@ static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const js
 		json_array_append_new(pj, j);
 	}
 	json_object_set_new(r, "command", json_string("probe"));
-	json_object_set_new(r, "endpoint", json_string(tg->url));
+	char shown[2048];
+	ats_redact_url(tg->url, shown, sizeof(shown)); /* a URL's user:password never reaches a report */
+	json_object_set_new(r, "endpoint", json_string(shown));
 	json_object_set_new(r, "host", json_string(tg->host));
 	json_object_set_new(r, "port", json_integer(tg->port));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
@@ -252,8 +255,10 @@ static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const js
 		overall = ats_verdict_worst(overall, ATS_VERDICT_CRITICAL);
 	}
 	json_object_set_new(r, "store", json_deep_copy(store_facts));
-	if (o->proxy)
-		json_object_set_new(r, "proxy", json_string(o->proxy));
+	if (o->proxy) {
+		ats_redact_url(o->proxy, shown, sizeof(shown));
+		json_object_set_new(r, "proxy", json_string(shown));
+	}
 	json_object_set_new(r, "libcurl",
 			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
 				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",

@@ -2,6 +2,7 @@
  * and HTTP it got, how it failed (libcurl's code, the OS errno, the OpenSSL reason, a TLS alert
  * received), whether a proxy stood in the way, and the certificates it saw. */
 #include "probe/probe_int.h"
+#include "base/redact.h"
 
 #include <openssl/err.h>
 #include <stdio.h>
@@ -106,8 +107,11 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connectcode);
+	char proxy_shown[1024];
 	if (proxy)
-		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url", proxy, "connect_status",
+		ats_redact_url(proxy, proxy_shown, sizeof(proxy_shown));
+	if (proxy)
+		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url", proxy_shown, "connect_status",
 							  (int)connectcode));
 
 	json_object_set_new(j, "address", ip && *ip ? json_string(ip) : json_null());
