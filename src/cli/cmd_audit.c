@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "base/curl_lazy.h"
+
 #include "audit/audit.h"
 
 #include <stdio.h>
@@ -18,11 +20,12 @@ static const char usage[] =
 	"  --capath DIR       a hashed CA directory such as /etc/ssl/certs (repeatable)\n"
 	"  --sdk-config FILE  AlexaClientSDKConfig.json, repeatable (merged in order, as the SDK does):\n"
 	"                     audit what its libcurl trusts (CA file + CURLOPT_CAPATH)\n"
-	"  --warn-days N      warn when a CA expires within N days (default 365)\n" CLI_COMMON_HELP
+	"  --warn-days N      warn when a CA expires within N days (default 365)\n"
+	"  --libcurl FILE     take libcurl's CA file and path from this libcurl, not the system's\n" CLI_COMMON_HELP
 	"\nStatuses: present, variant, impostor, expired, not-yet-valid, deselected, missing.\n"
 	"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
 
-enum { OPT_WARN = CLI_OPT_FIRST_OWN };
+enum { OPT_WARN = CLI_OPT_FIRST_OWN, OPT_LIBCURL };
 
 int cmd_audit(int argc, char **argv)
 {
@@ -30,6 +33,7 @@ int cmd_audit(int argc, char **argv)
 		CLI_COMMON_LONGOPTS,
 		CLI_STORE_LONGOPTS,
 		{"warn-days", required_argument, NULL, OPT_WARN},
+		{"libcurl", required_argument, NULL, OPT_LIBCURL},
 		{NULL, 0, NULL, 0},
 	};
 	cli_common c;
@@ -56,6 +60,12 @@ int cmd_audit(int argc, char **argv)
 		case OPT_WARN:
 			if (cli_days("--warn-days", optarg, &ao.warn_days) != 0)
 				goto out;
+			break;
+		case OPT_LIBCURL:
+			if (ats_curl_use(optarg, &err) != 0) {
+				rc = cli_fail("--libcurl %s", err.msg);
+				goto out;
+			}
 			break;
 		default:
 			rc = cli_usage_error("audit");

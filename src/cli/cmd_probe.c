@@ -1,5 +1,7 @@
 #include "cmd_probe.h"
 
+#include "base/curl_lazy.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,12 @@ int probe_cli_opt(probe_cli *p, int opt, const char *arg)
 	case PROBE_OPT_PROXY: p->o.proxy = arg; return 1;
 	case PROBE_OPT_SAVE_CHAIN: p->o.save_chain = arg; return 1;
 	case PROBE_OPT_LAB_ROOTS: p->lab_file = arg; return 1;
+	case PROBE_OPT_LIBCURL: {
+		ats_err err = {0};
+		if (ats_curl_use(arg, &err) != 0)
+			return cli_fail("--libcurl %s", err.msg), -1;
+		return 1;
+	}
 	case PROBE_OPT_RESOLVE: {
 		/* HOST:PORT:ADDR[,ADDR]..., as curl takes it. */
 		const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;

@@ -17,6 +17,7 @@ enum {
 	PROBE_OPT_PROXY,
 	PROBE_OPT_SAVE_CHAIN,
 	PROBE_OPT_LAB_ROOTS,
+	PROBE_OPT_LIBCURL,
 };
 
 #define PROBE_LONGOPTS                                                                            \
@@ -29,7 +30,8 @@ enum {
 	{"timeout", required_argument, NULL, PROBE_OPT_TIMEOUT},                                  \
 	{"proxy", required_argument, NULL, PROBE_OPT_PROXY},                                      \
 	{"save-chain", required_argument, NULL, PROBE_OPT_SAVE_CHAIN},                            \
-	{"lab-roots", required_argument, NULL, PROBE_OPT_LAB_ROOTS}
+	{"lab-roots", required_argument, NULL, PROBE_OPT_LAB_ROOTS},                              \
+	{"libcurl", required_argument, NULL, PROBE_OPT_LIBCURL}
 
 #define PROBE_HELP                                                                                \
 	"  --endpoint URL     the endpoint (default " ATS_PROBE_DEFAULT_URL ")\n"                  \
@@ -41,7 +43,9 @@ enum {
 	"  --timeout SECONDS  give up after this long (default 10)\n"                               \
 	"  --proxy URL        go through this proxy (https_proxy / no_proxy are honoured anyway)\n" \
 	"  --save-chain FILE  write the chain the server sent (PEM), for atscheck chain\n"          \
-	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"
+	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"    \
+	"  --libcurl FILE     probe (and take the CA defaults) through this libcurl, e.g. the one an\n" \
+	"                     AVS SDK build links (/usr/local/lib/libcurl.so.4, libcurl-gnutls)\n"
 
 typedef struct probe_cli {
 	ats_probe_opts o;

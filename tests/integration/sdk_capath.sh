@@ -151,4 +151,25 @@ check "no secret, password or token in any format (the gateway probed, a proxy r
   --sdk-config "$C" --sdk-config "$T/leaky.json" --format json > "$T/leak.json"
 check "the gateway with userinfo was probed (not merely skipped), its URL redacted" \
   jqe --argjson g "$gwport" '.gateway.probe.port == $g and (.gateway.probe.endpoint | test("^https://\\(redacted\\)@localhost:"))' "$T/leak.json"
+# --- --libcurl: probe and audit through another libcurl (Debian's GnuTLS one), and say which. ---
+GSO=$( [ -x "$CC_GNUTLS" ] && ldd "$CC_GNUTLS" | awk '/libcurl-gnutls/ {print $3}')
+if [ -n "$GSO" ]; then
+  "$ATSCHECK" probe --libcurl "$GSO" --endpoint "$url" --resolve "$res" --cacert "$d/trust.pem" --timeout 5 --format json > "$T/gnutls.json"
+  check "--libcurl: the probe ran through it, and says which file and TLS library" \
+    jqe --arg f "$GSO" '.libcurl.chosen and (.libcurl.ssl | test("^GnuTLS")) and (.libcurl.file | endswith("libcurl-gnutls.so.4"))' "$T/gnutls.json"
+  check "--libcurl GnuTLS: h2 verified by libcurl itself, said so (its chain not visible)" \
+    jqe '.probes[0].verdict == "OK" and .probes[0].http.version == "2" and (.probes[0].message | test("libcurl.s own TLS library"))' "$T/gnutls.json"
+  "$ATSCHECK" probe --libcurl "$GSO" --endpoint "$url" --resolve "$res" --cacert "$T/cafile.pem" --timeout 5 --format json > "$T/gnutls-bad.json"
+  check "--libcurl GnuTLS: an untrusted chain is still CRITICAL untrusted" \
+    jqe '.probes[0].verdict == "CRITICAL" and .probes[0].cause == "untrusted"' "$T/gnutls-bad.json"
+  "$ATSCHECK" probe --endpoint "$url" --resolve "$res" --cacert "$d/trust.pem" --timeout 5 --format json > "$T/ossl.json"
+  check "without --libcurl: the system's OpenSSL libcurl" jqe '(.libcurl.chosen | not) and (.libcurl.ssl | test("^OpenSSL"))' "$T/ossl.json"
+  "$ATSCHECK" audit --libcurl "$GSO" --format json > "$T/gaudit.json"
+  check "audit --libcurl: its CA defaults are the stores labelled libcurl's" \
+    jqe '[.stores[].labels[]] | any(startswith("libcurl-"))' "$T/gaudit.json"
+else
+  echo "# no GnuTLS libcurl here: --libcurl with a second libcurl not tested"
+fi
+expect_exit 3 "--libcurl FILE that is not a libcurl" "$ATSCHECK" probe --libcurl /etc/hostname --endpoint "$url"
+check "names the file" grep -q -- "--libcurl /etc/hostname" "$T/err"
 finish

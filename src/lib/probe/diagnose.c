@@ -374,6 +374,21 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 	} else if (verified && certs(f, host, d, &g)) {
 		/* a warning about the chain (interception, weak key); the protocol is still checked */
 	}
+	/* A TLS library atscheck cannot look into (a GnuTLS libcurl): libcurl verified the chain
+	 * itself, and the HTTP version it spoke stands in for ALPN. */
+	bool blind = !json_is_object(f) && !json_object_get(p, "error") && json_is_object(http);
+	if (blind && want_h2 && strcmp(ats_json_str(http, "version"), "2") != 0) {
+		if (!d->libcurl_http2)
+			say(&g, ATS_VERDICT_CRITICAL, "libcurl-no-http2",
+			    "install a libcurl built with nghttp2 (Debian: libcurl4 / libcurl4-openssl-dev "
+			    "from the distribution); AVS needs HTTP/2",
+			    "this libcurl has no HTTP/2 support, and AVS needs HTTP/2");
+		else
+			say(&g, ATS_VERDICT_CRITICAL, "no-h2",
+			    "the server must offer h2 in ALPN (AVS needs HTTP/2); if a proxy is in the path, "
+			    "it may be stripping it",
+			    "%s did not offer HTTP/2 (HTTP %s was spoken)", host, ats_json_str(http, "version"));
+	}
 	if (verified && g.sev < ATS_VERDICT_CRITICAL && want_h2 && strcmp(ats_json_str(tls, "alpn"), "h2") != 0) {
 		if (!d->libcurl_http2)
 			say(&g, ATS_VERDICT_CRITICAL, "libcurl-no-http2",
@@ -387,7 +402,10 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 			    "%s did not offer HTTP/2 (ALPN chose %s)", host,
 			    ats_json_str(tls, "alpn")[0] ? ats_json_str(tls, "alpn") : "nothing");
 	}
-	if (g.sev == ATS_VERDICT_OK) {
+	if (g.sev == ATS_VERDICT_OK && blind) {
+		snprintf(g.msg, sizeof(g.msg), "verified by libcurl's own TLS library (its chain is not "
+			 "visible to atscheck); HTTP %s answered", ats_json_str(http, "version"));
+	} else if (g.sev == ATS_VERDICT_OK) {
 		const json_t *anchor = json_object_get(f, "anchor");
 		snprintf(g.msg, sizeof(g.msg), "%s %s, verified, anchored at %s; HTTP %s %s",
 			 ats_json_str(tls, "version"), ats_json_str(tls, "cipher"),

@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "probe/diagnose.h"
 #include "probe/probe_int.h"
+#include "base/curl_lazy.h"
 #include "base/redact.h"
 #include "base/util.h"
 
@@ -260,9 +261,10 @@ static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const js
 		json_object_set_new(r, "proxy", json_string(shown));
 	}
 	json_object_set_new(r, "libcurl",
-			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
+			    json_pack("{s:s, s:s?, s:b, s:s?, s:s?, s:b}", "version", cv->version, "ssl",
 				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",
-				      cv->nghttp2_version));
+				      cv->nghttp2_version, "file", ats_curl_file(), "chosen",
+				      ats_curl_chosen()));
 	json_object_set_new(r, "probes", pj);
 	if (save && o->save_chain) {
 		STACK_OF(X509) *chain = NULL;

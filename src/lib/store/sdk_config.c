@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int ats_jsonc_strip(char *t, size_t len, const char *label, int *line, ats_err *err)
 {

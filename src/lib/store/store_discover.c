@@ -6,6 +6,7 @@
 #include "base/rootfs.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "base/curl_lazy.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -87,13 +88,18 @@ static int discover(ats_store_list *l, const char *root, ats_store_kind kind, co
 static void libcurl_ca(const char **cainfo, const char **capath)
 {
 #if defined(ATS_CURL_CAINFO) && defined(ATS_CURL_CAPATH)
-	*cainfo = ATS_CURL_CAINFO;
-	*capath = ATS_CURL_CAPATH;
-#else
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	*cainfo = cv->cainfo;
-	*capath = cv->capath;
+	if (!ats_curl_chosen()) {
+		*cainfo = ATS_CURL_CAINFO;
+		*capath = ATS_CURL_CAPATH;
+		return;
+	}
 #endif
+	{
+		/* The libcurl chosen (--libcurl), or a build that could not read them: ask it. */
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		*cainfo = cv ? cv->cainfo : NULL;
+		*capath = cv ? cv->capath : NULL;
+	}
 }
 
 /* What an AVS Device SDK's libcurl trusts (LibcurlUtils.cpp prepareForTLS): libcurl's compiled-in
