@@ -25,7 +25,7 @@ static void take_problems(json_t *into, const json_t *part, const char *name)
 /* The gateway this device connects to, and where that came from. */
 typedef struct gateway {
 	const char *url;    /* NULL: none to probe (see why) */
-	const char *shown;  /* for the report (userinfo redacted) */
+	const char *shown;  /* for the report (password redacted) */
 	const char *source; /* "sdk-config", "region", "sdk-default" */
 	const char *key, *file, *why;
 } gateway;

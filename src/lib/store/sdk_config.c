@@ -62,13 +62,6 @@ int ats_jsonc_strip(char *t, size_t len, const char *label, int *line, ats_err *
 	return 0;
 }
 
-/* jansson's own words without the text it quotes ("... near 'abc'"), which may be a secret. */
-static void parse_reason(const char *text, char *out, size_t n)
-{
-	const char *near = strstr(text, " near ");
-	snprintf(out, n, "%.*s", near ? (int)(near - text) : (int)strlen(text), text);
-}
-
 int ats_jsonc_parse(const char *text, size_t len, const char *label, json_t **out, int *line,
 		    ats_err *err)
 {
@@ -96,7 +89,7 @@ int ats_jsonc_parse(const char *text, size_t len, const char *label, json_t **ou
 		goto out;
 	}
 	if (!j) {
-		parse_reason(je.text, why, sizeof(why));
+		ats_redact_parse_error(je.text, why, sizeof(why));
 		if (line)
 			*line = je.line;
 		rc = ats_err_set(err, ATS_EPARSE, "%s: line %d: not valid JSON even with comments: %s",

@@ -49,7 +49,7 @@ typedef struct ats_sdk_config {
 	bool verify_off;          /* libcurlUtils.verifyHostsAndPeers is false */
 	const char *verify_file;
 	char gateway[1024];       /* the gateway the SDK connects to (to probe; may hold userinfo) */
-	char gateway_shown[1024]; /* the same for output, userinfo redacted */
+	char gateway_shown[1024]; /* the same for output, its password redacted */
 	const char *gateway_key;  /* "avsGatewayManager.avsGateway", "sampleApp.endpoint", "default" */
 	const char *gateway_file; /* NULL for the default */
 	bool gateway_bad;         /* the configured gateway is not an https URL (see problems) */
