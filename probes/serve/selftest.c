@@ -3,12 +3,11 @@
  * the ATS chain with Amazon Root CA 1 in the store (passes), an old store holding only Starfield
  * Class 2 with the cross-signs sent (passes), and the same store without them (must fail: a
  * stack that passes it does not really verify). */
-#include "audit/audit.h"
-#include "report/report.h"
 #include "probe/probe.h"
 #include "serve/selftest.h"
 #include "serve/serve.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <openssl/pem.h>
 #include <pthread.h>
@@ -65,7 +64,7 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	int rc;
 
 	if (!chain || !trust) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "selftest on %s: out of memory", o->listen ? o->listen : "127.0.0.1");
 		goto out;
 	}
 	for (int i = 0; i < 4 && rn->chain[i]; i++)
@@ -79,7 +78,7 @@ static int one_run(const ats_selftest_opts *o, ats_lab_pki *pki, const ats_lab_r
 	if ((rc = ats_serve_new(&so, &srv, err)) != 0)
 		goto out;
 	if (pthread_create(&th, NULL, serve_thread, srv) != 0) {
-		rc = ats_err_set(err, ATS_EIO, "cannot start the loopback server's thread");
+		rc = ats_err_set(err, ATS_EIO, "selftest on %s: cannot start the loopback server's thread", o->listen ? o->listen : "127.0.0.1");
 		goto out;
 	}
 	started = true;
@@ -113,7 +112,7 @@ int ats_selftest_run(const ats_selftest_opts *o, json_t **report, ats_err *err)
 
 	*report = NULL;
 	if (!r || !jr || !problems || !roots) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "selftest on %s: out of memory", o->listen ? o->listen : "127.0.0.1");
 		goto out;
 	}
 	if ((rc = ats_lab_pki_new(o->now, "localhost", &pki, err)) != 0)

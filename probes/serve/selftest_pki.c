@@ -1,6 +1,6 @@
 /* The lab PKI: shaped like ATS (names and key types copied from the real six, the real
  * cross-sign structure), keys and signatures of its own. */
-#include "base/pki.h"
+#include "serve/pki.h"
 #include "serve/selftest.h"
 #include "base/util.h"
 
@@ -73,7 +73,7 @@ int ats_lab_pki_new(time_t now, const char *host, ats_lab_pki **out, ats_err *er
 
 	*out = NULL;
 	if (!p)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "lab PKI for %s: out of memory", host);
 	memset(jobs, 0, sizeof(jobs));
 	for (int i = 0; i < ATS_CA_COUNT; i++) {
 		if (!(real[i] = real_ca(i, err))) {

@@ -22,18 +22,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void serve_log(ats_serve *s, const char *fmt, ...)
-{
-	if (!s->o.log)
-		return;
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	s->o.log(s->o.log_ctx, line);
-}
-
 int ats_serve_tls_version(const char *s)
 {
 	static const struct {
@@ -88,7 +76,7 @@ static int listen_on(ats_serve *s, const char *spec, ats_err *err)
 	snprintf(port, sizeof(port), "%s", colon + 1);
 	int gai = getaddrinfo(host, port, &hints, &res);
 	if (gai != 0)
-		return ats_err_set(err, ATS_ENET, "--listen %s: %s", spec, gai_strerror(gai));
+		return ats_err_set(err, ATS_ENET, "listen address %s: %s", spec, gai_strerror(gai));
 	int e = 0;
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
 		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -115,10 +103,10 @@ static int listen_on(ats_serve *s, const char *spec, ats_err *err)
 		close(fd);
 	}
 	freeaddrinfo(res);
-	return ats_err_set(err, ATS_ENET, "--listen %s: cannot listen: %s", spec, strerror(e));
+	return ats_err_set(err, ATS_ENET, "listen address %s: cannot listen: %s", spec, strerror(e));
 bad:
 	return ats_err_set(err, ATS_EUSAGE,
-			   "--listen %s: expected ADDR:PORT, such as 127.0.0.1:8443 or [::1]:0", spec);
+			   "listen address %s: expected ADDR:PORT, such as 127.0.0.1:8443 or [::1]:0", spec);
 }
 /* ---- the server ---- */
 
@@ -128,7 +116,7 @@ int ats_serve_new(const ats_serve_opts *opts, ats_serve **out, ats_err *err)
 	int rc = ATS_ENOMEM;
 	*out = NULL;
 	if (!s)
-		return ats_err_set(err, rc, "out of memory");
+		return ats_err_set(err, rc, "server on %s: out of memory", opts->listen ? opts->listen : ATS_SERVE_DEFAULT_LISTEN);
 	s->lfd = s->wake[0] = s->wake[1] = -1;
 	s->o = *opts;
 	if (!s->o.listen)
@@ -146,7 +134,7 @@ int ats_serve_new(const ats_serve_opts *opts, ats_serve **out, ats_err *err)
 		goto fail;
 	rc = ATS_ENOMEM;
 	if (!(s->h2cbs = serve_h2_callbacks_new())) {
-		ats_err_set(err, rc, "out of memory");
+		ats_err_set(err, rc, "server on %s: out of memory", opts->listen ? opts->listen : ATS_SERVE_DEFAULT_LISTEN);
 		goto fail;
 	}
 	if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -203,7 +191,7 @@ int ats_serve_run_once(ats_serve *s, int timeout_ms, ats_err *err)
 	if (n > s->pfds_cap) {
 		struct pollfd *p = realloc(s->pfds, n * 2 * sizeof(*p));
 		if (!p)
-			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(err, ATS_ENOMEM, "server on %s: out of memory polling %zu connections", s->addr, n);
 		s->pfds = p;
 		s->pfds_cap = n * 2;
 	}

@@ -10,7 +10,11 @@
  * Every connection has a deadline (handshake, idle, lingering close), a garbage-speaking client
  * only costs its own connection, and the number of connections is bounded. The module reads the
  * monotonic clock for those deadlines (never the wall clock) and never prints: what happens is
- * handed to the optional log callback, one line per event. */
+ * handed to the optional log callback, one line per event.
+ *
+ * Layer 7, its own library (atscheck_serve, with the lab PKI serve/pki.h and selftest): it
+ * may use the whole library; nothing in src/lib includes it.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_SERVE_H
 #define ATS_SERVE_H
 

@@ -72,7 +72,7 @@ struct ats_serve {
 	ats_serve_stats st;
 };
 
-/* serve.c */
+/* serve_log.c: one line to the caller's log (from accepting, and from each connection) */
 void serve_log(ats_serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* serve_conn.c */

@@ -92,7 +92,7 @@ static int read_certs(const char *path, const char *what, STACK_OF(X509) **out, 
 	cert_list l = {.certs = sk_X509_new_null()};
 	int rc;
 	if (!l.certs) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading %s", path, what);
 		goto bad;
 	}
 	if ((rc = ats_file_read(path, NULL, &data, &len, err)) != 0)
@@ -142,7 +142,7 @@ static int read_key(const char *path, EVP_PKEY **out, ats_err *err)
 		const char *why = memmem(data, len, "ENCRYPTED", 9) ? "the key is encrypted (give it "
 								   "unencrypted)"
 								 : "not a private key (PEM or DER)";
-		rc = ats_err_set(err, ATS_EPARSE, "%s (--key): %s", path, why);
+		rc = ats_err_set(err, ATS_EPARSE, "%s (the server key): %s", path, why);
 	}
 	ERR_clear_error();
 	BIO_free(b);
@@ -183,19 +183,19 @@ static int set_identity(SSL_CTX *ctx, const ats_serve_opts *o, ats_err *err)
 	int rc = ATS_EUSAGE;
 
 	if (!o->cert && !o->cert_file) {
-		ats_err_set(err, ATS_EUSAGE, "a TLS server needs a certificate (--cert) and key (--key)");
+		ats_err_set(err, ATS_EUSAGE, "a TLS server needs a certificate and its private key: none given");
 		goto out;
 	}
 	if (!o->key && !o->key_file) {
-		ats_err_set(err, ATS_EUSAGE, "%s: no private key given (--key)", certname);
+		ats_err_set(err, ATS_EUSAGE, "%s: no private key given for it", certname);
 		goto out;
 	}
 	if (!leaf) {
-		if ((rc = read_certs(o->cert_file, "--cert", &certs, err)) != 0)
+		if ((rc = read_certs(o->cert_file, "the server certificate", &certs, err)) != 0)
 			goto out;
 		leaf = sk_X509_value(certs, 0);
 	}
-	if (o->chain_file && (rc = read_certs(o->chain_file, "--chain", &extra, err)) != 0)
+	if (o->chain_file && (rc = read_certs(o->chain_file, "the chain to send", &extra, err)) != 0)
 		goto out;
 	key = o->key;
 	if (!key && (rc = read_key(o->key_file, &key, err)) != 0)
@@ -237,7 +237,7 @@ int serve_tls_ctx_new(ats_serve *s, ats_err *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
-		ats_err_set(err, ATS_ECRYPTO, "cannot create a TLS context");
+		ats_err_set(err, ATS_ECRYPTO, "server on %s: cannot create a TLS context", s->o.listen ? s->o.listen : ATS_SERVE_DEFAULT_LISTEN);
 		ats_err_add_openssl(err);
 		return ATS_ECRYPTO;
 	}

@@ -1,7 +1,5 @@
 #include "cli.h"
 
-#include "base/curl_lazy.h"
-
 #include "audit/audit.h"
 
 #include <stdio.h>
@@ -25,72 +23,30 @@ static const char usage[] =
 	"\nStatuses: present, variant, impostor, expired, not-yet-valid, deselected, missing.\n"
 	"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
 
-enum { OPT_WARN = CLI_OPT_FIRST_OWN, OPT_LIBCURL };
-
 int cmd_audit(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		CLI_STORE_LONGOPTS,
-		{"warn-days", required_argument, NULL, OPT_WARN},
-		{"libcurl", required_argument, NULL, OPT_LIBCURL},
-		{NULL, 0, NULL, 0},
-	};
-	cli_common c;
-	cli_stores st;
-	ats_store_opts so = {0};
+	cli_cmd cmd = {.name = "audit", .usage = usage};
+	cli_stores st = {0};
 	ats_audit_opts ao = {.warn_days = 365};
+	cli_opt opts[] = {
+		CLI_OPTS_STORES(&st),
+		{.name = "warn-days", .kind = CLI_DAYS, .dest = &ao.warn_days},
+		CLI_OPT_LIBCURL,
+		{.name = NULL},
+	};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	ats_store_opts so = {.root = cmd.c.root,
+			     .bundles = st.bundles.v,
+			     .capaths = st.capaths.v,
+			     .sdk_configs = st.sdk_configs.v,
+			     .use_env = cmd.c.root == NULL};
 	ats_store_list *stores = NULL;
-	json_t *report = NULL;
-	ats_err err = {0};
-	int rc = ATS_VERDICT_UNKNOWN, opt;
-
-	cli_common_init(&c);
-	if (cli_stores_init(&st, argc) != 0)
-		goto out;
-	optind = 1;
-	while ((opt = cli_getopt(&c, &st, argc, argv, "", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			goto out;
-		switch (opt) {
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			rc = 0;
-			goto out;
-		case OPT_WARN:
-			if (cli_days("--warn-days", optarg, &ao.warn_days) != 0)
-				goto out;
-			break;
-		case OPT_LIBCURL:
-			if (ats_curl_use(optarg, &err) != 0) {
-				rc = cli_fail("--libcurl %s", err.msg);
-				goto out;
-			}
-			break;
-		default:
-			rc = cli_usage_error("audit");
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		rc = cli_fail("audit: unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	so.root = c.root;
-	so.bundles = st.bundles;
-	so.capaths = st.capaths;
-	so.sdk_configs = st.sdk_configs;
-	so.use_env = c.root == NULL;
-	ao.at = c.at;
-	ao.root = c.root;
-	if (ats_store_list_load(&so, &stores, &err) != 0 ||
-	    ats_audit_run(stores, &ao, &report, &err) != 0) {
-		rc = cli_fail("%s", err.msg);
-		goto out;
-	}
-	rc = cli_emit(report, &c);
-out:
+	ao.at = cmd.c.at;
+	ao.root = cmd.c.root;
+	rc = ats_store_list_load(&so, &stores, &cmd.err) != 0 ||
+	     ats_audit_run(stores, &ao, &cmd.report, &cmd.err) != 0;
 	ats_store_list_free(stores);
-	cli_stores_free(&st);
-	return rc;
+	return cli_end(&cmd, rc);
 }

@@ -11,35 +11,36 @@ static const char usage[] =
 	"The six CA certificates built into atscheck, each checked against its pinned SHA-256\n"
 	"before it is shown or written. 'export' writes them into DIR as PEM files.\n";
 
+static int run(int argc, char **argv, bool export)
+{
+	cli_cmd cmd = {.name = export ? "bundle export" : "bundle list",
+		       .usage = usage,
+		       .min_args = export,
+		       .max_args = export,
+		       .args_hint = "into which folder? (atscheck bundle export DIR)"};
+	cli_opt opts[] = {{.name = NULL}};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	return cli_end(&cmd, export ? ats_bundle_export(cmd.args[0], &cmd.report, &cmd.err)
+				    : ats_bundle_list(&cmd.report, &cmd.err));
+}
+
+static int cmd_bundle_list(int argc, char **argv)
+{
+	return run(argc, argv, false);
+}
+
+static int cmd_bundle_export(int argc, char **argv)
+{
+	return run(argc, argv, true);
+}
+
 int cmd_bundle(int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-	cli_common c;
-	json_t *report = NULL;
-	ats_err err = {0};
-	int opt;
-
-	cli_common_init(&c);
-	optind = 1;
-	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			return ATS_VERDICT_UNKNOWN;
-		if (opt == CLI_OPT_HELP) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		return cli_usage_error("bundle");
-	}
-	const char *verb = optind < argc ? argv[optind] : "list";
-	if (strcmp(verb, "list") == 0 && optind + 1 >= argc) {
-		if (ats_bundle_list(&report, &err) != 0)
-			return cli_fail("%s", err.msg);
-	} else if (strcmp(verb, "export") == 0 && optind + 2 == argc) {
-		if (ats_bundle_export(argv[optind + 1], &report, &err) != 0)
-			return cli_fail("%s", err.msg);
-	} else {
-		fputs(usage, stderr);
-		return ATS_VERDICT_UNKNOWN;
-	}
-	return cli_emit(report, &c);
+	static const cli_command subs[] = {
+		{"list", cmd_bundle_list, "the six, checked"},
+		{"export", cmd_bundle_export, "write them as PEM files"},
+	};
+	return cli_dispatch("bundle", subs, 2, &subs[0], usage, argc, argv);
 }

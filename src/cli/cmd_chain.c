@@ -23,91 +23,65 @@ static const char usage[] =
 	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreadable chain or store).\n";
 
-enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_LAB };
+/* No store given: the one a probe would use, libcurl's own CA file and path; a device store that is
+ * missing is then a finding, not a bad input. */
+static int load_stores(cli_stores *st, const cli_common *c, ats_store_list **out, ats_err *err)
+{
+	bool defaults = st->bundles.n == 0 && st->capaths.n == 0 && st->sdk_configs.n == 0;
+	if (defaults) {
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		if (cv->cainfo)
+			st->bundles.v[st->bundles.n++] = cv->cainfo;
+		if (cv->capath)
+			st->capaths.v[st->capaths.n++] = cv->capath;
+	}
+	ats_store_opts so = {.root = c->root,
+			     .bundles = st->bundles.v,
+			     .capaths = st->capaths.v,
+			     .sdk_configs = st->sdk_configs.v};
+	if (ats_store_list_load(&so, out, err) != 0)
+		return -1;
+	for (size_t i = 0; defaults && i < (*out)->n; i++)
+		(*out)->v[i]->user_given = false;
+	return 0;
+}
 
 int cmd_chain(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		{"host", required_argument, NULL, OPT_HOST},
-		CLI_STORE_LONGOPTS,
-		{"cacert", required_argument, NULL, CLI_OPT_BUNDLE},
-		{"lab-roots", required_argument, NULL, OPT_LAB},
-		{NULL, 0, NULL, 0},
-	};
-	cli_common c;
-	cli_stores st;
-	ats_store_opts so = {0};
+	cli_cmd cmd = {.name = "chain",
+		       .usage = usage,
+		       .min_args = 1,
+		       .max_args = 1,
+		       .args_hint = "which chain? (atscheck chain FILE)"};
+	cli_stores st = {0};
 	ats_chain_opts co = {0};
+	const char *lab_file = NULL;
+	cli_opt opts[] = {
+		CLI_OPTS_STORES(&st),
+		{.name = "host", .kind = CLI_STR, .dest = &co.host},
+		{.name = "cacert", .kind = CLI_LIST, .dest = &st.bundles},
+		{.name = "lab-roots", .kind = CLI_STR, .dest = &lab_file},
+		{.name = NULL},
+	};
 	ats_store_list *stores = NULL;
 	ats_lab_roots *lab = NULL;
-	const char *lab_file = NULL;
-	json_t *report = NULL;
-	ats_err err = {0};
-	int rc = ATS_VERDICT_UNKNOWN, opt;
-	bool defaults = false;
-
-	cli_common_init(&c);
-	if (cli_stores_init(&st, argc) != 0)
-		goto out;
-	optind = 1;
-	while ((opt = cli_getopt(&c, &st, argc, argv, "", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			goto out;
-		switch (opt) {
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			rc = 0;
-			goto out;
-		case OPT_HOST: co.host = optarg; break;
-		case OPT_LAB: lab_file = optarg; break;
-		default:
-			rc = cli_usage_error("chain");
-			goto out;
-		}
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	co.file = cmd.args[0];
+	co.at = cmd.c.at;
+	co.now = cmd.c.now;
+	co.root = cmd.c.root;
+	ats_err lerr = {0};
+	if (lab_file && ats_lab_roots_load(lab_file, &lab, &lerr) != 0)
+		rc = ats_err_set(&cmd.err, ATS_EUSAGE, "--lab-roots %s", lerr.msg);
+	else if ((rc = load_stores(&st, &cmd.c, &stores, &cmd.err)) == 0) {
+		co.lab = lab;
+		co.stores = stores;
+		rc = ats_chain_run(&co, &cmd.report, &cmd.err);
 	}
-	if (optind != argc - 1) {
-		rc = optind >= argc ? cli_fail("chain: which chain? (atscheck chain FILE)")
-				    : cli_fail("chain: unexpected argument '%s'", argv[optind + 1]);
-		goto out;
-	}
-	co.file = argv[optind];
-	if (lab_file && ats_lab_roots_load(lab_file, &lab, &err) != 0) {
-		rc = cli_fail("--lab-roots %s", err.msg);
-		goto out;
-	}
-	so.sdk_configs = st.sdk_configs;
-	if (st.nb == 0 && st.nc == 0 && st.ns == 0) {
-		/* The store a probe would use: libcurl's own CA file and path. */
-		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-		if (cv->cainfo)
-			st.bundles[st.nb++] = cv->cainfo;
-		if (cv->capath)
-			st.capaths[st.nc++] = cv->capath;
-		defaults = true;
-	}
-	so.root = c.root;
-	so.bundles = st.bundles;
-	so.capaths = st.capaths;
-	if (ats_store_list_load(&so, &stores, &err) != 0) {
-		rc = cli_fail("%s", err.msg);
-		goto out;
-	}
-	for (size_t i = 0; defaults && i < stores->n; i++)
-		stores->v[i]->user_given = false; /* a device store that is missing is a finding */
-	co.stores = stores;
-	co.at = c.at;
-	co.now = c.now;
-	co.root = c.root;
-	co.lab = lab;
-	if (ats_chain_run(&co, &report, &err) != 0) {
-		rc = cli_fail("%s", err.msg);
-		goto out;
-	}
-	rc = cli_emit(report, &c);
-out:
+	rc = cli_end(&cmd, rc);
 	ats_store_list_free(stores);
 	ats_lab_roots_free(lab);
-	cli_stores_free(&st);
 	return rc;
 }

@@ -25,107 +25,51 @@ static const char usage[] =
 	"  --offline          audit only; do not probe the endpoint\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
 
-enum { OPT_SDK = CLI_OPT_FIRST_OWN, OPT_WARN, OPT_OFFLINE, OPT_REGION };
+static const char *region(void *dest, const char *v, char *buf)
+{
+	(void)dest;
+	(void)buf;
+	return strcmp(v, "na") == 0 || strcmp(v, "eu") == 0 || strcmp(v, "fe") == 0 ? NULL
+										  : "give na, eu or fe";
+}
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		PROBE_LONGOPTS,
-		{"bundle", required_argument, NULL, PROBE_OPT_CACERT},
-		{"sdk-config", required_argument, NULL, OPT_SDK},
-		{"warn-days", required_argument, NULL, OPT_WARN},
-		{"offline", no_argument, NULL, OPT_OFFLINE},
-		{"region", required_argument, NULL, OPT_REGION},
-		{NULL, 0, NULL, 0},
-	};
-	cli_common c;
-	probe_cli p;
-	const char **bundles = calloc((size_t)argc + 1, sizeof(char *));
-	const char **capaths = calloc((size_t)argc + 1, sizeof(char *));
-	const char **sdks = calloc((size_t)argc + 1, sizeof(char *));
-	size_t nb = 0, nc = 0, ns = 0;
+	cli_cmd cmd = {.name = "check", .usage = usage};
+	probe_cli p = {0};
+	cli_list bundles = {0}, capaths = {0}, sdks = {0};
 	ats_check_opts co = {.audit = {.warn_days = 365}};
-	json_t *report = NULL;
-	ats_err err = {0};
-	int rc = ATS_VERDICT_UNKNOWN, opt;
 	bool offline = false;
-
-	cli_common_init(&c);
-	if (probe_cli_init(&p, argc) != 0 || !bundles || !capaths || !sdks) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_opt(&c, opt, optarg);
-		if (r == 0 && (opt == PROBE_OPT_CACERT || opt == PROBE_OPT_CAPATH)) {
-			/* The store given is audited and probed with; the probe takes the first. */
-			const char **first = opt == PROBE_OPT_CACERT ? &p.o.cainfo : &p.o.capath;
-			if (opt == PROBE_OPT_CACERT)
-				bundles[nb++] = optarg;
-			else
-				capaths[nc++] = optarg;
-			if (!*first)
-				*first = optarg;
-			continue;
-		}
-		if (r == 0)
-			r = probe_cli_opt(&p, opt, optarg);
-		if (r < 0)
-			goto out;
-		if (r > 0)
-			continue;
-		switch (opt) {
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			rc = 0;
-			goto out;
-		case OPT_SDK: sdks[ns++] = optarg; break;
-		case OPT_OFFLINE: offline = true; break;
-		case OPT_REGION: co.region = optarg; break;
-		case OPT_WARN:
-			if (cli_days("--warn-days", optarg, &co.audit.warn_days) != 0)
-				goto out;
-			break;
-		default:
-			rc = cli_usage_error("check");
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		rc = cli_fail("check: unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (probe_cli_finish(&p, &c) != 0)
-		goto out;
-	co.stores.root = c.root;
-	co.stores.bundles = bundles;
-	co.stores.capaths = capaths;
-	co.stores.sdk_configs = sdks;
-	co.stores.use_env = c.root == NULL;
-	co.audit.at = c.at;
-	co.audit.root = c.root;
-	co.probe = p.o;
-	if (c.root)
+	/* Every store given is audited; the probe takes the first of each kind. */
+	cli_opt opts[] = {
+		PROBE_OPTS(&p),
+		{.name = "cacert", .kind = CLI_LIST, .dest = &bundles},
+		{.name = "bundle", .kind = CLI_LIST, .dest = &bundles},
+		{.name = "capath", .kind = CLI_LIST, .dest = &capaths},
+		{.name = "sdk-config", .kind = CLI_LIST, .dest = &sdks},
+		{.name = "region", .kind = CLI_STR, .dest = &co.region, .fn = region},
+		{.name = "warn-days", .kind = CLI_DAYS, .dest = &co.audit.warn_days},
+		{.name = "offline", .kind = CLI_FLAG, .dest = &offline},
+		{.name = NULL},
+	};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	p.o.cainfo = bundles.v[0];
+	p.o.capath = capaths.v[0];
+	co.stores.root = co.audit.root = cmd.c.root;
+	co.stores.bundles = bundles.v;
+	co.stores.capaths = capaths.v;
+	co.stores.sdk_configs = sdks.v;
+	co.stores.use_env = cmd.c.root == NULL;
+	co.audit.at = cmd.c.at;
+	if (cmd.c.root)
 		co.no_probe = "an image under --root is not probed: atscheck chain --root checks a saved chain "
 			      "against it";
 	else if (offline)
 		co.no_probe = "--offline";
-	if (co.region && strcmp(co.region, "na") != 0 && strcmp(co.region, "eu") != 0 &&
-	    strcmp(co.region, "fe") != 0) {
-		rc = cli_fail("--region %s: give na, eu or fe", co.region);
-		goto out;
-	}
-	if (ats_check_run(&co, &report, &err) != 0) {
-		rc = cli_fail("%s", err.msg);
-		goto out;
-	}
-	rc = cli_emit(report, &c);
-out:
+	rc = probe_cli_finish(&p, &cmd.c, &cmd.err) != 0 ||
+	     (co.probe = p.o, ats_check_run(&co, &cmd.report, &cmd.err) != 0);
 	probe_cli_free(&p);
-	free(bundles);
-	free(capaths);
-	free(sdks);
-	return rc;
+	return cli_end(&cmd, rc);
 }

@@ -18,51 +18,25 @@ static const char usage[] =
 	"  --out DIR        where the key and the CSR go (an existing folder)\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 3 UNKNOWN (could not run).\n";
 
-enum { OPT_CONFIG = CLI_OPT_FIRST_OWN, OPT_OUT };
+static int cmd_dak_csr(int argc, char **argv)
+{
+	cli_cmd cmd = {.name = "dak csr", .usage = usage};
+	const char *conf = NULL, *out = NULL;
+	cli_opt opts[] = {
+		{.name = "config", .kind = CLI_STR, .dest = &conf},
+		{.name = "out", .kind = CLI_STR, .dest = &out},
+		{.name = NULL},
+	};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	if (!conf || !out)
+		return cli_usage_fail(&cmd, "needs --config dak.conf and --out DIR");
+	return cli_end(&cmd, ats_dak_csr(conf, out, &cmd.report, &cmd.err));
+}
 
 int cmd_dak(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"out", required_argument, NULL, OPT_OUT},
-		{NULL, 0, NULL, 0},
-	};
-	cli_common c;
-	const char *conf = NULL, *out = NULL, *sub = argc >= 2 ? argv[1] : "";
-	json_t *report = NULL;
-	ats_err err = {0};
-	int opt;
-
-	cli_common_init(&c);
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (strcmp(sub, "csr") != 0) {
-		cli_fail("dak: expected 'csr'%s%s", *sub ? ", not " : "", sub);
-		return cli_usage_error("dak");
-	}
-	argc--;
-	argv++;
-	optind = 1;
-	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			return ATS_VERDICT_UNKNOWN;
-		switch (opt) {
-		case CLI_OPT_HELP: fputs(usage, stdout); return 0;
-		case OPT_CONFIG: conf = optarg; break;
-		case OPT_OUT: out = optarg; break;
-		default: return cli_usage_error("dak");
-		}
-	}
-	if (optind < argc)
-		return cli_fail("dak csr: unexpected argument '%s'", argv[optind]);
-	if (!conf || !out) {
-		cli_fail("dak csr: needs --config dak.conf and --out DIR");
-		return cli_usage_error("dak");
-	}
-	if (ats_dak_csr(conf, out, &report, &err) != 0)
-		return cli_fail("%s", err.msg);
-	return cli_emit(report, &c);
+	static const cli_command subs[] = {{"csr", cmd_dak_csr, "the DAK and its CSR"}};
+	return cli_dispatch("dak", subs, 1, NULL, usage, argc, argv);
 }

@@ -48,37 +48,6 @@ static const char usage[] =
 	"  --barcode FMT           png (default), svg, both, none\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL (a check failed), 3 UNKNOWN (could not run).\n";
 
-enum {
-	OPT_KEY = CLI_OPT_FIRST_OWN,
-	OPT_CLKEY,
-	OPT_CONFIG,
-	OPT_EXTS,
-	OPT_ANCHOR,
-	OPT_DIR,
-	OPT_JOBS,
-	OPT_DAK_CERT,
-	OPT_DAK_KEY,
-	OPT_ALLOW_OPEN,
-	OPT_COUNT,
-	OPT_IDS,
-	OPT_PREFIX,
-	OPT_OUT,
-	OPT_DAYS,
-	OPT_BARCODE,
-};
-
-static int parse_num(const char *opt, const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < lo || v > hi) {
-		cli_fail("%s %s: expected a number from %ld to %ld", opt, s, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -91,160 +60,98 @@ static void progress(void *ctx, size_t done, size_t total)
 	cli_progress((const char *)ctx, done, total);
 }
 
-static int default_jobs(void)
+/* The end both share: the library's result (r), how long it took, the report. */
+static int finish(cli_cmd *cmd, int r, const struct timespec *t0)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 && n < 256 ? (int)n : 1;
+	cli_progress_end();
+	if (r == 0)
+		json_object_set_new(cmd->report, "seconds", json_real(seconds_since(t0)));
+	return cli_end(cmd, r);
+}
+
+static int cmd_dha_verify(int argc, char **argv)
+{
+	cli_cmd cmd = {.name = "dha verify", .usage = usage, .max_args = 1};
+	ats_dha_verify_opts vo = {.section = "req_ext", .jobs = cli_cores(256)};
+	cli_list anchors = {0};
+	const char *dir = NULL;
+	cli_opt opts[] = {
+		{.name = "key", .kind = CLI_STR, .dest = &vo.key},
+		{.name = "control-log-key", .kind = CLI_STR, .dest = &vo.control_log_key},
+		{.name = "config", .kind = CLI_STR, .dest = &vo.config},
+		{.name = "extensions", .kind = CLI_STR, .dest = &vo.section},
+		{.name = "anchor", .kind = CLI_LIST, .dest = &anchors},
+		{.name = "dir", .kind = CLI_STR, .dest = &dir},
+		{.name = "jobs", .kind = CLI_INT, .dest = &vo.jobs, .lo = 1, .hi = 256},
+		{.name = NULL},
+	};
+	struct timespec t0;
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	if (!dir == !cmd.nargs)
+		return cli_usage_fail(&cmd, "give one CERTIFICATE_PEM, or --dir DIR");
+	vo.anchors = anchors.v;
+	vo.at = cmd.c.at;
+	vo.progress = progress;
+	vo.progress_ctx = "verifying";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = dir ? ats_dha_verify_dir(dir, &vo, &cmd.report, &cmd.err)
+		 : ats_dha_verify_file(cmd.args[0], &vo, &cmd.report, &cmd.err);
+	return finish(&cmd, rc, &t0);
+}
+
+static int cmd_dha_provision(int argc, char **argv)
+{
+	cli_cmd cmd = {.name = "dha provision", .usage = usage};
+	ats_provision_opts po = {.days = 1825,
+				 .section = "req_ext",
+				 .jobs = cli_cores(256),
+				 .barcode = ATS_BARCODE_PNG};
+	int count = 0;
+	cli_opt opts[] = {
+		{.name = "config", .kind = CLI_STR, .dest = &po.conf},
+		{.name = "extensions", .kind = CLI_STR, .dest = &po.section},
+		{.name = "jobs", .kind = CLI_INT, .dest = &po.jobs, .lo = 1, .hi = 256},
+		{.name = "dak-cert", .kind = CLI_STR, .dest = &po.dak_cert},
+		{.name = "dak-key", .kind = CLI_STR, .dest = &po.dak_key},
+		{.name = "allow-open-dak-key", .kind = CLI_FLAG, .dest = &po.allow_open_dak_key},
+		{.name = "count", .kind = CLI_INT, .dest = &count, .lo = 1, .hi = 10000000},
+		{.name = "ids", .kind = CLI_STR, .dest = &po.ids_file},
+		{.name = "id-prefix", .kind = CLI_STR, .dest = &po.id_prefix},
+		{.name = "out", .kind = CLI_STR, .dest = &po.out_dir},
+		{.name = "days", .kind = CLI_INT, .dest = &po.days, .lo = 1, .hi = 36500},
+		{.name = "barcode",
+		 .kind = CLI_ENUM,
+		 .dest = &po.barcode,
+		 .parse = ats_barcode_fmt_parse,
+		 .expect = "png, svg, both or none"},
+		{.name = NULL},
+	};
+	struct timespec t0;
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	po.count = (size_t)count;
+	if (!po.conf || !po.dak_cert || !po.dak_key || !po.out_dir || !po.ids_file == !po.count)
+		return cli_usage_fail(&cmd,
+				      "needs --config, --dak-cert, --dak-key, --out and one of "
+				      "--count N or --ids FILE");
+	if (po.allow_open_dak_key)
+		fprintf(stderr, "atscheck: WARNING: --allow-open-dak-key: a DAK key readable by "
+				"group or others will be used if it is one\n");
+	po.now = cmd.c.now;
+	po.progress = progress;
+	po.progress_ctx = "provisioning";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	return finish(&cmd, ats_provision_run(&po, &cmd.report, &cmd.err), &t0);
 }
 
 int cmd_dha(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		{"key", required_argument, NULL, OPT_KEY},
-		{"control-log-key", required_argument, NULL, OPT_CLKEY},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"extensions", required_argument, NULL, OPT_EXTS},
-		{"anchor", required_argument, NULL, OPT_ANCHOR},
-		{"dir", required_argument, NULL, OPT_DIR},
-		{"jobs", required_argument, NULL, OPT_JOBS},
-		{"dak-cert", required_argument, NULL, OPT_DAK_CERT},
-		{"dak-key", required_argument, NULL, OPT_DAK_KEY},
-		{"allow-open-dak-key", no_argument, NULL, OPT_ALLOW_OPEN},
-		{"count", required_argument, NULL, OPT_COUNT},
-		{"ids", required_argument, NULL, OPT_IDS},
-		{"id-prefix", required_argument, NULL, OPT_PREFIX},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"days", required_argument, NULL, OPT_DAYS},
-		{"barcode", required_argument, NULL, OPT_BARCODE},
-		{NULL, 0, NULL, 0},
+	static const cli_command subs[] = {
+		{"verify", cmd_dha_verify, "check a device's certificate.pem"},
+		{"provision", cmd_dha_provision, "make a batch of devices"},
 	};
-	cli_common c;
-	ats_dha_verify_opts vo = {0};
-	ats_provision_opts po = {0};
-	const char **anchors = calloc((size_t)argc + 1, sizeof(char *));
-	const char *dir = NULL, *sub = argc >= 2 ? argv[1] : "";
-	size_t na = 0;
-	long v;
-	int rc = ATS_VERDICT_UNKNOWN, opt, jobs = default_jobs(), barcode = ATS_BARCODE_PNG;
-	json_t *report = NULL;
-	ats_err err = {0};
-	struct timespec t0;
-
-	cli_common_init(&c);
-	po.days = 1825;
-	po.section = vo.section = "req_ext";
-	if (!anchors)
-		goto out;
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		fputs(usage, stdout);
-		rc = 0;
-		goto out;
-	}
-	if (strcmp(sub, "verify") != 0 && strcmp(sub, "provision") != 0) {
-		rc = cli_fail("dha: expected 'verify' or 'provision'%s%s", *sub ? ", not " : "", sub);
-		cli_usage_error("dha");
-		goto out;
-	}
-	argc--;
-	argv++;
-	optind = 1;
-	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			goto out;
-		switch (opt) {
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			rc = 0;
-			goto out;
-		case OPT_KEY: vo.key = optarg; break;
-		case OPT_CLKEY: vo.control_log_key = optarg; break;
-		case OPT_CONFIG: vo.config = po.conf = optarg; break;
-		case OPT_EXTS: vo.section = po.section = optarg; break;
-		case OPT_ANCHOR: anchors[na++] = optarg; break;
-		case OPT_DIR: dir = optarg; break;
-		case OPT_DAK_CERT: po.dak_cert = optarg; break;
-		case OPT_DAK_KEY: po.dak_key = optarg; break;
-		case OPT_ALLOW_OPEN: po.allow_open_dak_key = true; break;
-		case OPT_IDS: po.ids_file = optarg; break;
-		case OPT_PREFIX: po.id_prefix = optarg; break;
-		case OPT_OUT: po.out_dir = optarg; break;
-		case OPT_JOBS:
-			if (parse_num("--jobs", optarg, 1, 256, &v) != 0)
-				goto out;
-			jobs = (int)v;
-			break;
-		case OPT_COUNT:
-			if (parse_num("--count", optarg, 1, 10000000, &v) != 0)
-				goto out;
-			po.count = (size_t)v;
-			break;
-		case OPT_DAYS:
-			if (parse_num("--days", optarg, 1, 36500, &v) != 0)
-				goto out;
-			po.days = (int)v;
-			break;
-		case OPT_BARCODE:
-			if ((barcode = ats_barcode_fmt_parse(optarg)) < 0) {
-				rc = cli_fail("--barcode %s: expected png, svg, both or none", optarg);
-				goto out;
-			}
-			break;
-		default:
-			rc = cli_usage_error("dha");
-			goto out;
-		}
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (strcmp(sub, "provision") == 0) {
-		if (optind < argc) {
-			rc = cli_fail("dha provision: unexpected argument '%s'", argv[optind]);
-			goto out;
-		}
-		if (!po.conf || !po.dak_cert || !po.dak_key || !po.out_dir ||
-		    !po.ids_file == !po.count) {
-			rc = cli_fail("dha provision: needs --config, --dak-cert, --dak-key, --out and "
-				      "one of --count N or --ids FILE");
-			cli_usage_error("dha");
-			goto out;
-		}
-		if (po.allow_open_dak_key)
-			fprintf(stderr, "atscheck: WARNING: --allow-open-dak-key: a DAK key readable by "
-					"group or others will be used if it is one\n");
-		po.jobs = jobs;
-		po.barcode = barcode;
-		po.now = c.now;
-		po.progress = progress;
-		po.progress_ctx = "provisioning";
-		int r = ats_provision_run(&po, &report, &err);
-		cli_progress_end();
-		if (r != 0) {
-			rc = cli_fail("%s", err.msg);
-			goto out;
-		}
-	} else {
-		if (!dir == !(optind < argc) || argc - optind > 1) {
-			rc = cli_fail("dha verify: give one CERTIFICATE_PEM, or --dir DIR");
-			cli_usage_error("dha");
-			goto out;
-		}
-		vo.anchors = anchors;
-		vo.at = c.at;
-		vo.jobs = jobs;
-		vo.progress = progress;
-		vo.progress_ctx = "verifying";
-		int r = dir ? ats_dha_verify_dir(dir, &vo, &report, &err)
-			    : ats_dha_verify_file(argv[optind], &vo, &report, &err);
-		cli_progress_end();
-		if (r != 0) {
-			rc = cli_fail("%s", err.msg);
-			goto out;
-		}
-	}
-	double s = seconds_since(&t0);
-	json_object_set_new(report, "seconds", json_real(s));
-	rc = cli_emit(report, &c);
-out:
-	free(anchors);
-	return rc;
+	return cli_dispatch("dha", subs, 2, NULL, usage, argc, argv);
 }

@@ -29,68 +29,27 @@ static const char usage[] =
 	"for example a CA deselected with '!'), 2 CRITICAL, 3 could not run (a path it cannot write,\n"
 	"another install running, bad usage); nothing is half-written.\n";
 
-enum { OPT_CA = CLI_OPT_FIRST_OWN, OPT_DRY, OPT_RESELECT, OPT_LOCAL, OPT_NOTOOL, OPT_BUNDLE };
-
 int cmd_install(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		{"ca", required_argument, NULL, OPT_CA},
-		{"dry-run", no_argument, NULL, OPT_DRY},
-		{"reselect", no_argument, NULL, OPT_RESELECT},
-		{"local", no_argument, NULL, OPT_LOCAL},
-		{"no-tool", no_argument, NULL, OPT_NOTOOL},
-		{"bundle", required_argument, NULL, OPT_BUNDLE},
-		{NULL, 0, NULL, 0},
-	};
-	cli_common c;
-	const char **cas = calloc((size_t)argc + 1, sizeof(char *));
-	size_t nca = 0;
+	cli_cmd cmd = {.name = "install", .usage = usage};
 	ats_install_opts io = {.warn_days = 365};
-	json_t *report = NULL;
-	ats_err err = {0};
-	int rc = ATS_VERDICT_UNKNOWN, opt;
-
-	cli_common_init(&c);
-	if (!cas)
-		goto out;
-	optind = 1;
-	while ((opt = cli_getopt(&c, NULL, argc, argv, "", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			goto out;
-		switch (opt) {
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			rc = 0;
-			goto out;
-		case OPT_CA: cas[nca++] = optarg; break;
-		case OPT_DRY: io.dry_run = true; break;
-		case OPT_RESELECT: io.reselect = true; break;
-		case OPT_LOCAL: io.local = true; break;
-		case OPT_NOTOOL: io.no_tool = true; break;
-		case OPT_BUNDLE: io.bundle = optarg; break;
-		default:
-			rc = cli_usage_error("install");
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		rc = cli_fail("install: unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (io.bundle && io.local) {
-		rc = cli_fail("install: --local and --bundle do not go together");
-		goto out;
-	}
-	io.root = c.root;
-	io.cas = nca ? cas : NULL;
-	io.at = c.at;
-	if (ats_install_run(&io, &report, &err) != 0) {
-		rc = cli_fail("%s", err.msg);
-		goto out;
-	}
-	rc = cli_emit(report, &c);
-out:
-	free(cas);
-	return rc;
+	cli_list cas = {0};
+	cli_opt opts[] = {
+		{.name = "ca", .kind = CLI_LIST, .dest = &cas},
+		{.name = "dry-run", .kind = CLI_FLAG, .dest = &io.dry_run},
+		{.name = "reselect", .kind = CLI_FLAG, .dest = &io.reselect},
+		{.name = "local", .kind = CLI_FLAG, .dest = &io.local},
+		{.name = "no-tool", .kind = CLI_FLAG, .dest = &io.no_tool},
+		{.name = "bundle", .kind = CLI_STR, .dest = &io.bundle},
+		{.name = NULL},
+	};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	if (io.bundle && io.local)
+		return cli_usage_fail(&cmd, "--local and --bundle do not go together");
+	io.root = cmd.c.root;
+	io.cas = cas.n ? cas.v : NULL;
+	io.at = cmd.c.at;
+	return cli_end(&cmd, ats_install_run(&io, &cmd.report, &cmd.err));
 }

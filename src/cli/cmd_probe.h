@@ -6,32 +6,26 @@
 
 #include "probe/probe.h"
 
-enum {
-	PROBE_OPT_ENDPOINT = CLI_OPT_FIRST_OWN + 50,
-	PROBE_OPT_HTTP2,
-	PROBE_OPT_HTTP11,
-	PROBE_OPT_CACERT,
-	PROBE_OPT_CAPATH,
-	PROBE_OPT_RESOLVE,
-	PROBE_OPT_TIMEOUT,
-	PROBE_OPT_PROXY,
-	PROBE_OPT_SAVE_CHAIN,
-	PROBE_OPT_LAB_ROOTS,
-	PROBE_OPT_LIBCURL,
-};
+typedef struct probe_cli {
+	ats_probe_opts o;
+	cli_list resolve;
+	const char *lab_file;
+	ats_lab_roots *lab;
+} probe_cli;
 
-#define PROBE_LONGOPTS                                                                            \
-	{"endpoint", required_argument, NULL, PROBE_OPT_ENDPOINT},                                \
-	{"http2", no_argument, NULL, PROBE_OPT_HTTP2},                                            \
-	{"http1.1", no_argument, NULL, PROBE_OPT_HTTP11},                                         \
-	{"cacert", required_argument, NULL, PROBE_OPT_CACERT},                                    \
-	{"capath", required_argument, NULL, PROBE_OPT_CAPATH},                                    \
-	{"resolve", required_argument, NULL, PROBE_OPT_RESOLVE},                                  \
-	{"timeout", required_argument, NULL, PROBE_OPT_TIMEOUT},                                  \
-	{"proxy", required_argument, NULL, PROBE_OPT_PROXY},                                      \
-	{"save-chain", required_argument, NULL, PROBE_OPT_SAVE_CHAIN},                            \
-	{"lab-roots", required_argument, NULL, PROBE_OPT_LAB_ROOTS},                              \
-	{"libcurl", required_argument, NULL, PROBE_OPT_LIBCURL}
+const char *probe_cli_resolve(void *dest, const char *v, char *buf);
+/* The options both take; --cacert and --capath are each command's own (probe: one store, check:
+ * every one given is audited). */
+#define PROBE_OPTS(p)                                                                              \
+	{.name = "endpoint", .kind = CLI_STR, .dest = &(p)->o.url},                                \
+	{.name = "http2", .kind = CLI_FLAG, .dest = &(p)->o.http2},                                \
+	{.name = "http1.1", .kind = CLI_FLAG, .dest = &(p)->o.http11},                             \
+	{.name = "resolve", .kind = CLI_LIST, .dest = &(p)->resolve, .fn = probe_cli_resolve},    \
+	{.name = "timeout", .kind = CLI_SECONDS, .dest = &(p)->o.timeout_ms, .hi = 3600},          \
+	{.name = "proxy", .kind = CLI_STR, .dest = &(p)->o.proxy},                                 \
+	{.name = "save-chain", .kind = CLI_STR, .dest = &(p)->o.save_chain},                       \
+	{.name = "lab-roots", .kind = CLI_STR, .dest = &(p)->lab_file},                           \
+	CLI_OPT_LIBCURL
 
 #define PROBE_HELP                                                                                \
 	"  --endpoint URL     the endpoint (default " ATS_PROBE_DEFAULT_URL ")\n"                  \
@@ -47,20 +41,8 @@ enum {
 	"  --libcurl FILE     probe (and take the CA defaults) through this libcurl, e.g. the one an\n" \
 	"                     AVS SDK build links (/usr/local/lib/libcurl.so.4, libcurl-gnutls)\n"
 
-typedef struct probe_cli {
-	ats_probe_opts o;
-	const char **resolve; /* NULL-terminated, argc+1 slots */
-	size_t nresolve;
-	const char *lab_file;
-	ats_lab_roots *lab;
-} probe_cli;
-
-/* Prepares p for argc options. Returns -1 when out of memory. */
-int probe_cli_init(probe_cli *p, int argc);
-/* Handles a probe option: 1 when it was one, 0 when not, -1 on a bad value (printed). */
-int probe_cli_opt(probe_cli *p, int opt, const char *arg);
-/* Checks the options once all are read (files exist, lab roots load); -1 when bad (printed). */
-int probe_cli_finish(probe_cli *p, const cli_common *c);
+/* Checks the options once all are read (files exist, lab roots load); an ATS_E* code when bad. */
+int probe_cli_finish(probe_cli *p, const cli_common *c, ats_err *err);
 void probe_cli_free(probe_cli *p);
 
 #endif

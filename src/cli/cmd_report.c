@@ -3,8 +3,8 @@
  * once and renders its JSON as a Prometheus textfile; the Nagios wrapper renders it for Nagios). */
 #include "cli.h"
 
-#include "report/report_merge.h"
 #include "base/util.h"
+#include "report/report_merge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,34 +33,10 @@ static const char usage[] =
 	"unusable files, worse than the baseline), 2 a device is CRITICAL, 3 no report found or bad\n"
 	"usage. render: the report's own exit code (nagios: with the day thresholds applied).\n";
 
-enum { OPT_BASELINE = CLI_OPT_FIRST_OWN, OPT_HORIZON, OPT_JOBS };
-
-static int days_arg(const char *opt, const char *arg, int *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < 0 || v > 36500)
-		return cli_fail("%s %s: expected a number of days", opt, arg);
-	*out = (int)v;
-	return 0;
-}
-
 static void progress(void *ctx, size_t done)
 {
 	(void)ctx;
 	cli_progress("merging reports", done, 0);
-}
-
-static int write_out(const char *out, const cli_common *c, int code)
-{
-	ats_err err = {0};
-	if (c->output) {
-		if (ats_file_write_atomic(c->output, out, strlen(out), 0644, &err) != 0)
-			return cli_fail("%s", err.msg);
-	} else if (fputs(out, stdout) == EOF || fflush(stdout) != 0) {
-		return cli_fail("cannot write to standard output");
-	}
-	return code;
 }
 
 /* render does not stamp the report again: tool and device stay those of the device that ran it. */
@@ -92,10 +68,10 @@ static int render(const char *file, const cli_common *c, ats_render_opts *ro)
 	else
 		out = ats_report_render(r, c->fmt, ro, &err);
 	if (!out) {
-		code = cli_fail("%s", err.msg[0] ? err.msg : "out of memory");
+		code = cli_fail("%s: %s", file, err.msg[0] ? err.msg : "out of memory");
 		goto out;
 	}
-	code = write_out(out, c, code);
+	code = cli_write(out, c, code);
 out:
 	free(data);
 	free(out);
@@ -103,89 +79,66 @@ out:
 	return code;
 }
 
-int cmd_report(int argc, char **argv)
+static int cmd_report_render(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		{"baseline", required_argument, NULL, OPT_BASELINE},
-		{"horizon", required_argument, NULL, OPT_HORIZON},
-		{"jobs", required_argument, NULL, OPT_JOBS},
-		{"warning", required_argument, NULL, 'w'},
-		{"critical", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
-	};
-	cli_common c;
-	ats_merge_opts mo = {.horizon_days = 365, .progress = progress};
+	cli_cmd cmd = {.name = "report render",
+		       .usage = usage,
+		       .min_args = 1,
+		       .max_args = 1,
+		       .args_hint = "name one report file"};
 	ats_render_opts ro = {.warn_days = 30, .crit_days = 7};
-	ats_err err = {0};
-	json_t *summary = NULL;
-	int opt;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cli_opt opts[] = {
+		{.name = "warning", .key = 'w', .kind = CLI_DAYS, .dest = &ro.warn_days},
+		{.name = "critical", .key = 'c', .kind = CLI_DAYS, .dest = &ro.crit_days},
+		{.name = NULL},
+	};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	ro.days_set = opts[0].given + opts[1].given > 0;
+	rc = render(cmd.args[0], &cmd.c, &ro);
+	cli_done(&cmd);
+	return rc;
+}
 
-	mo.jobs = ncpu > 0 ? (int)ncpu : 1;
-	cli_common_init(&c);
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? ATS_VERDICT_UNKNOWN : 0;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "merge") != 0 && strcmp(sub, "render") != 0) {
-		cli_fail("report: '%s' is not a report command (merge, render)", sub);
-		return cli_usage_error("report");
-	}
-	optind = 2;
-	while ((opt = cli_getopt(&c, NULL, argc, argv, "w:c:", longopts)) != -1) {
-		if (opt == CLI_OPT_ERROR)
-			return ATS_VERDICT_UNKNOWN;
-		switch (opt) {
-		case CLI_OPT_HELP: fputs(usage, stdout); return 0;
-		case OPT_BASELINE: mo.baseline = optarg; break;
-		case OPT_HORIZON:
-			if (days_arg("--horizon", optarg, &mo.horizon_days) != 0)
-				return ATS_VERDICT_UNKNOWN;
-			break;
-		case OPT_JOBS: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 64)
-				return cli_fail("--jobs %s: expected 1 to 64", optarg);
-			mo.jobs = (int)v;
-			break;
-		}
-		case 'w':
-		case 'c':
-			if (days_arg(opt == 'w' ? "--warning" : "--critical", optarg,
-				     opt == 'w' ? &ro.warn_days : &ro.crit_days) != 0)
-				return ATS_VERDICT_UNKNOWN;
-			ro.days_set = true;
-			break;
-		default: return cli_usage_error("report");
-		}
-	}
-	if (strcmp(sub, "render") == 0) {
-		if (optind != argc - 1) {
-			cli_fail("report render: name one report file");
-			return cli_usage_error("report");
-		}
-		return render(argv[optind], &c, &ro);
-	}
-	if (c.fmt == ATS_FMT_NAGIOS)
-		return cli_fail("report merge: --format nagios is for one device's report (report render)");
-	if (optind >= argc) {
-		cli_fail("report merge: name at least one report file or folder");
-		return cli_usage_error("report");
-	}
-	mo.at = c.at;
-	int rc = ats_merge_run((const char *const *)argv + optind, (size_t)(argc - optind), &mo,
-			       &summary, &err);
+static int cmd_report_merge(int argc, char **argv)
+{
+	cli_cmd cmd = {.name = "report merge",
+		       .usage = usage,
+		       .min_args = 1,
+		       .max_args = 1 << 30,
+		       .args_hint = "name at least one report file or folder"};
+	ats_merge_opts mo = {.horizon_days = 365, .progress = progress, .jobs = cli_cores(64)};
+	cli_opt opts[] = {
+		{.name = "baseline", .kind = CLI_STR, .dest = &mo.baseline},
+		{.name = "horizon", .kind = CLI_DAYS, .dest = &mo.horizon_days},
+		{.name = "jobs", .kind = CLI_INT, .dest = &mo.jobs, .lo = 1, .hi = 64},
+		{.name = NULL},
+	};
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	if (cmd.c.fmt == ATS_FMT_NAGIOS)
+		return cli_usage_fail(&cmd,
+				      "--format nagios is for one device's report (report render)");
+	mo.at = cmd.c.at;
+	rc = ats_merge_run((const char *const *)cmd.args, (size_t)cmd.nargs, &mo, &cmd.report,
+			   &cmd.err);
 	cli_progress_end();
-	if (rc != 0)
-		return cli_fail("%s", err.msg);
 	/* Each unusable file gets its line on stderr too, whatever the format. */
 	size_t i;
 	json_t *b;
-	json_array_foreach(json_object_get(summary, "bad_files"), i, b)
-		fprintf(stderr, "atscheck: %s (%s): %s\n", ats_json_str(b, "file"), ats_json_str(b, "kind"),
-			ats_json_str(b, "error"));
-	return cli_emit(summary, &c);
+	json_array_foreach(json_object_get(cmd.report, "bad_files"), i, b)
+		fprintf(stderr, "atscheck: %s (%s): %s\n", ats_json_str(b, "file"),
+			ats_json_str(b, "kind"), ats_json_str(b, "error"));
+	return cli_end(&cmd, rc);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const cli_command subs[] = {
+		{"merge", cmd_report_merge, "a fleet summary"},
+		{"render", cmd_report_render, "a saved report in another format"},
+	};
+	return cli_dispatch("report", subs, 2, NULL, usage, argc, argv);
 }

@@ -22,7 +22,8 @@ static const char usage[] =
 	"                     as its chain)\n"
 	"  --key FILE         its private key, PEM or DER, unencrypted\n"
 	"  --chain FILE       more certificates to send after the leaf, in the order given\n"
-	"  --listen ADDR:PORT where to listen (default " ATS_SERVE_DEFAULT_LISTEN "); port 0 picks a\n"
+	"  --listen ADDR:PORT where to listen (default " ATS_SERVE_DEFAULT_LISTEN
+	"); port 0 picks a\n"
 	"                     free one; IPv6 as [::1]:8443\n"
 	"  --tls-min V        lowest TLS version accepted: 1.0, 1.1, 1.2, 1.3\n"
 	"  --tls-max V        highest TLS version accepted (--tls-max 1.1: an old server)\n"
@@ -39,23 +40,6 @@ static const char usage[] =
 	"Exit codes: 0 stopped by a signal, 3 could not start (bad option, unreadable certificate\n"
 	"or key, address in use).\n";
 
-enum {
-	OPT_CERT = CLI_OPT_FIRST_OWN,
-	OPT_KEY,
-	OPT_CHAIN,
-	OPT_LISTEN,
-	OPT_TLS_MIN,
-	OPT_TLS_MAX,
-	OPT_NO_H2,
-	OPT_ALPN,
-	OPT_PLAIN,
-	OPT_STALL,
-	OPT_RESET,
-	OPT_TIMEOUT,
-	OPT_MAX_CONNS,
-	OPT_QUIET,
-};
-
 static ats_serve *running;
 
 static void on_signal(int sig)
@@ -71,91 +55,10 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "atscheck serve: %s\n", line);
 }
 
-static int number(const char *opt, const char *arg, long lo, long hi, long *out)
+/* Runs s until a signal stops it; 0, or 3 (said). */
+static int serve_until_stopped(ats_serve *s, bool log)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < lo || v > hi)
-		return cli_fail("%s %s: expected a number from %ld to %ld", opt, arg, lo, hi);
-	*out = v;
-	return 0;
-}
-
-int cmd_serve(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"cert", required_argument, NULL, OPT_CERT},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"chain", required_argument, NULL, OPT_CHAIN},
-		{"listen", required_argument, NULL, OPT_LISTEN},
-		{"tls-min", required_argument, NULL, OPT_TLS_MIN},
-		{"tls-max", required_argument, NULL, OPT_TLS_MAX},
-		{"no-h2", no_argument, NULL, OPT_NO_H2},
-		{"alpn", required_argument, NULL, OPT_ALPN},
-		{"plain", no_argument, NULL, OPT_PLAIN},
-		{"stall", no_argument, NULL, OPT_STALL},
-		{"reset", no_argument, NULL, OPT_RESET},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-		{"quiet", no_argument, NULL, OPT_QUIET},
-		{"help", no_argument, NULL, CLI_OPT_HELP},
-		{NULL, 0, NULL, 0},
-	};
-	ats_serve_opts o = {.log = log_line};
-	ats_serve *s = NULL;
 	ats_err err = {0};
-	int rc = ATS_VERDICT_UNKNOWN, opt, modes = 0;
-	long v = 0;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case CLI_OPT_HELP:
-			fputs(usage, stdout);
-			return 0;
-		case OPT_CERT: o.cert_file = optarg; break;
-		case OPT_KEY: o.key_file = optarg; break;
-		case OPT_CHAIN: o.chain_file = optarg; break;
-		case OPT_LISTEN: o.listen = optarg; break;
-		case OPT_TLS_MIN:
-		case OPT_TLS_MAX: {
-			int ver = ats_serve_tls_version(optarg);
-			if (ver < 0)
-				return cli_fail("--tls-%s %s: expected 1.0, 1.1, 1.2 or 1.3",
-						opt == OPT_TLS_MIN ? "min" : "max", optarg);
-			*(opt == OPT_TLS_MIN ? &o.tls_min : &o.tls_max) = ver;
-			break;
-		}
-		case OPT_NO_H2:
-		case OPT_ALPN:
-			if (o.alpn)
-				return cli_fail("--no-h2 and --alpn: give one of them, once");
-			o.alpn = opt == OPT_NO_H2 ? "http/1.1" : optarg;
-			break;
-		case OPT_PLAIN: o.mode = ATS_SERVE_PLAIN; modes++; break;
-		case OPT_STALL: o.mode = ATS_SERVE_STALL; modes++; break;
-		case OPT_RESET: o.mode = ATS_SERVE_RESET; modes++; break;
-		case OPT_TIMEOUT:
-			if (number("--timeout", optarg, 1, 86400, &v) != 0)
-				return ATS_VERDICT_UNKNOWN;
-			o.timeout_ms = (int)(v * 1000);
-			break;
-		case OPT_MAX_CONNS:
-			if (number("--max-conns", optarg, 1, 100000, &v) != 0)
-				return ATS_VERDICT_UNKNOWN;
-			o.max_conns = (int)v;
-			break;
-		case OPT_QUIET: o.log = NULL; break;
-		default: return cli_usage_error("serve");
-		}
-	}
-	if (optind < argc)
-		return cli_fail("serve: unexpected argument '%s'", argv[optind]);
-	if (modes > 1)
-		return cli_fail("--plain, --stall and --reset: give at most one");
-	if (ats_serve_new(&o, &s, &err) != 0)
-		return cli_fail("%s", err.msg);
-
 	struct sigaction sa = {.sa_handler = on_signal}, ign = {.sa_handler = SIG_IGN};
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&ign.sa_mask);
@@ -164,15 +67,12 @@ int cmd_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGPIPE, &ign, NULL);
 
-	if (printf("listening on %s\n", ats_serve_bound_address(s)) < 0 || fflush(stdout) != 0) {
+	int rc = 0;
+	if (printf("listening on %s\n", ats_serve_bound_address(s)) < 0 || fflush(stdout) != 0)
 		rc = cli_fail("cannot write to standard output");
-		goto out;
-	}
-	if (ats_serve_run(s, &err) != 0) {
+	else if (ats_serve_run(s, &err) != 0)
 		rc = cli_fail("%s", err.msg);
-		goto out;
-	}
-	if (o.log) {
+	else if (log) {
 		ats_serve_stats st;
 		ats_serve_get_stats(s, &st);
 		fprintf(stderr,
@@ -180,9 +80,60 @@ int cmd_serve(int argc, char **argv)
 			"%lu HTTP/2 and %lu HTTP/1.x requests\n",
 			st.accepted, st.handshakes, st.tls_failed, st.h2_requests, st.h1_requests);
 	}
-	rc = 0;
-out:
 	running = NULL;
+	return rc;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	cli_cmd cmd = {.name = "serve", .usage = usage, .bare = true};
+	ats_serve_opts o = {.log = log_line};
+	int timeout_s = 0, mode = ATS_SERVE_NORMAL;
+	bool no_h2 = false, quiet = false;
+	cli_opt opts[] = {
+		{.name = "cert", .kind = CLI_STR, .dest = &o.cert_file},
+		{.name = "key", .kind = CLI_STR, .dest = &o.key_file},
+		{.name = "chain", .kind = CLI_STR, .dest = &o.chain_file},
+		{.name = "listen", .kind = CLI_STR, .dest = &o.listen},
+		{.name = "tls-min",
+		 .kind = CLI_ENUM,
+		 .dest = &o.tls_min,
+		 .parse = ats_serve_tls_version,
+		 .expect = "1.0, 1.1, 1.2 or 1.3"},
+		{.name = "tls-max",
+		 .kind = CLI_ENUM,
+		 .dest = &o.tls_max,
+		 .parse = ats_serve_tls_version,
+		 .expect = "1.0, 1.1, 1.2 or 1.3"},
+		{.name = "no-h2", .kind = CLI_FLAG, .dest = &no_h2},
+		{.name = "alpn", .kind = CLI_STR, .dest = &o.alpn},
+		{.name = "plain", .kind = CLI_CONST, .dest = &mode, .lo = ATS_SERVE_PLAIN},
+		{.name = "stall", .kind = CLI_CONST, .dest = &mode, .lo = ATS_SERVE_STALL},
+		{.name = "reset", .kind = CLI_CONST, .dest = &mode, .lo = ATS_SERVE_RESET},
+		{.name = "timeout", .kind = CLI_INT, .dest = &timeout_s, .lo = 1, .hi = 86400},
+		{.name = "max-conns", .kind = CLI_INT, .dest = &o.max_conns, .lo = 1, .hi = 100000},
+		{.name = "quiet", .kind = CLI_FLAG, .dest = &quiet},
+		{.name = NULL},
+	};
+	ats_serve *s = NULL;
+	int rc = cli_parse(&cmd, opts, argc, argv);
+	if (rc != CLI_GO)
+		return rc;
+	if (opts[6].given + opts[7].given > 1)
+		return cli_usage_fail(&cmd, "--no-h2 and --alpn: give one of them, once");
+	if (opts[8].given + opts[9].given + opts[10].given > 1)
+		return cli_usage_fail(&cmd, "--plain, --stall and --reset: give at most one");
+	if (!o.cert_file || !o.key_file)
+		return cli_usage_fail(&cmd, "needs --cert FILE and --key FILE");
+	if (no_h2)
+		o.alpn = "http/1.1";
+	o.mode = (ats_serve_mode)mode;
+	o.timeout_ms = timeout_s * 1000;
+	if (quiet)
+		o.log = NULL;
+	if (ats_serve_new(&o, &s, &cmd.err) != 0)
+		return cli_fail("%s", cmd.err.msg);
+	rc = serve_until_stopped(s, o.log != NULL);
 	ats_serve_free(s);
 	return rc;
 }

@@ -25,17 +25,20 @@ static const cli_command commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static void usage(FILE *f)
+static const char *usage(char *buf, size_t n)
 {
-	fprintf(f, "Usage: atscheck [COMMAND] [OPTIONS]\n\n"
-		   "Checks that this device trusts Amazon Trust Services (ATS), can reach AVS over\n"
-		   "HTTP/2, and holds a valid device certificate; fixes what it can.\n\nCommands:\n");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nWith no command, atscheck runs '%s'.\n"
-		   "'atscheck COMMAND --help' describes a command.\n\n"
-		   "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL (a check failed), 3 UNKNOWN (could not run).\n",
-		commands[0].name);
+	int k = snprintf(buf, n, "Usage: atscheck [COMMAND] [OPTIONS]\n\n"
+				 "Checks that this device trusts Amazon Trust Services (ATS), can reach AVS over\n"
+				 "HTTP/2, and holds a valid device certificate; fixes what it can.\n\nCommands:\n");
+	for (size_t i = 0; i < NCOMMANDS && k > 0 && (size_t)k < n; i++)
+		k += snprintf(buf + k, n - (size_t)k, "  %-10s %s\n", commands[i].name,
+			      commands[i].summary);
+	if (k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - (size_t)k, "\nWith no command, atscheck runs '%s'.\n"
+						 "'atscheck COMMAND --help' describes a command.\n\n"
+						 "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL (a check failed), 3 UNKNOWN (could not run).\n",
+			 commands[0].name);
+	return buf;
 }
 
 static void version(void)
@@ -50,28 +53,15 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
+	char buf[4096];
 	int rc; /* libcurl is loaded and initialised by the first command that uses it */
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "help") == 0)) {
-		usage(stdout);
-		rc = 0;
-	} else if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		version();
 		rc = 0;
-	} else if (argc < 2 || argv[1][0] == '-') {
-		/* No command: the main job, with whatever options were given. */
-		argv[0] = (char *)commands[0].name;
-		rc = commands[0].run(argc, argv);
 	} else {
-		rc = -1;
-		for (size_t i = 0; i < NCOMMANDS; i++)
-			if (strcmp(argv[1], commands[i].name) == 0)
-				rc = commands[i].run(argc - 1, argv + 1);
-		if (rc == -1) {
-			fprintf(stderr, "atscheck: '%s' is not a command.\n", argv[1]);
-			usage(stderr);
-			rc = ATS_VERDICT_UNKNOWN;
-		}
+		/* No command (none, or an option first): the main job, with whatever options were given. */
+		rc = cli_dispatch("", commands, NCOMMANDS, &commands[0], usage(buf, sizeof(buf)), argc,
+				  argv);
 	}
 	if (ats_curl_loaded())
 		curl_global_cleanup();

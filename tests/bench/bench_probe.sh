@@ -45,5 +45,9 @@ for store in trust.pem system-plus.pem; do
     printf "probe h2+h1.1 (%s, %d certificates), median of %d:\n", s, k, n
     printf "  atscheck probe (both in parallel)   %8.1f ms\n", o / 1000
     printf "  curl --http2; curl --http1.1       %8.1f ms\n", c / 1000
-    printf "  ratio atscheck/curl                %8.2f  (target <= 0.75)\n", o / c }'
+    printf "  ratio atscheck/curl                %8.2f  (target <= 0.4)\n", o / c }'
+  rss() { /usr/bin/time -f %M -o "$T/rss" "$@" >/dev/null 2>&1; tail -1 "$T/rss"; }
+  printf "  peak RSS: atscheck %s KiB, curl --http2 %s KiB (target < 12 MiB)\n" \
+    "$(rss "$ATSCHECK" probe --endpoint "$url" --resolve "$res" --cacert "$f" --format json)" \
+    "$(rss curl -sS -o /dev/null --http2 --cacert "$f" --resolve "$res" "$url")"
 done

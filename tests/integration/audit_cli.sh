@@ -42,6 +42,12 @@ check "truncated PEM reported with file and line" \
 expect_exit 3 "bad --at" "$ATSCHECK" audit --at yesterday
 expect_exit 3 "unknown option" "$ATSCHECK" audit --frobnicate
 expect_exit 3 "unknown command" "$ATSCHECK" frobnicate
+check "unknown command: one line, not the whole usage" test "$(wc -l <"$T/err")" -eq 1
+check "unknown command: named, with a pointer to --help" grep -q "'frobnicate' is not a command. See 'atscheck --help'" "$T/err"
+expect_exit 3 "unknown subcommand" "$ATSCHECK" dha frobnicate
+check "unknown subcommand: points to its --help" grep -q "See 'atscheck dha --help'" "$T/err"
+expect_exit 3 "unknown option" "$ATSCHECK" dha verify --frobnicate
+check "unknown option: named, with its command's --help" grep -q "Try 'atscheck dha verify --help'" "$T/err"
 expect_exit 0 "--help" "$ATSCHECK" audit --help
 check "--help names the statuses" grep -q "not-yet-valid" "$T/out"
 expect_exit 0 "--version" "$ATSCHECK" --version

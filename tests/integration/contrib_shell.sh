@@ -80,13 +80,28 @@ fi
 if [ -n "${ATS_BUILD_DIR:-}" ] && [ -f "$ATS_BUILD_DIR/cmake_install.cmake" ]; then
   DESTDIR="$T/inst" cmake --install "$ATS_BUILD_DIR" --prefix /usr > "$T/install.log" 2>&1
   check "cmake --install succeeds" test $? -eq 0
-  for f in usr/bin/atscheck usr/share/man/man1/atscheck.1 usr/share/bash-completion/completions/atscheck \
+  for f in usr/bin/atscheck usr/share/man/man1/atscheck.1.gz usr/share/bash-completion/completions/atscheck \
            usr/lib/systemd/system/atscheck.service usr/lib/systemd/system/atscheck.timer \
-           usr/lib/nagios/plugins/check_atscheck; do
+           usr/lib/nagios/plugins/check_atscheck usr/share/doc/atscheck/copyright \
+           usr/share/doc/atscheck/changelog.gz; do
     check "installed: /$f" test -s "$T/inst/$f"
   done
   check "runner installed executable" bash -c "test -x \"\$(find '$T/inst' -name atscheck-textfile | head -1)\""
   check "plugin installed executable" test -x "$T/inst/usr/lib/nagios/plugins/check_atscheck"
-  check "installed service names the installed runner" bash -c "grep -q '^ExecStart=/.*/libexec/atscheck/atscheck-textfile$' '$T/inst/usr/lib/systemd/system/atscheck.service'"
+  check "man page is gzip -9n (no name, no time stamp)" bash -c "gzip -t '$T/inst/usr/share/man/man1/atscheck.1.gz' && test \"\$(od -An -tx1 -j3 -N5 '$T/inst/usr/share/man/man1/atscheck.1.gz' | tr -d ' ')\" = 0000000000"
+  check "man page unpacks to the tree's" bash -c "gzip -dc '$T/inst/usr/share/man/man1/atscheck.1.gz' | cmp -s - '$MAN'"
+  # The unit names the binary and the runner for the prefix installed to, whatever was configured.
+  for prefix in /usr /opt/ats; do
+    [ "$prefix" = /usr ] || DESTDIR="$T/inst2" cmake --install "$ATS_BUILD_DIR" --prefix "$prefix" > "$T/install2.log" 2>&1
+    r=$T/inst; [ "$prefix" = /usr ] || r=$T/inst2
+    unit="$r$prefix/lib/systemd/system/atscheck.service"
+    check "prefix $prefix: ExecStart is $prefix/libexec/atscheck/atscheck-textfile" \
+      grep -qx "ExecStart=$prefix/libexec/atscheck/atscheck-textfile" "$unit"
+    check "prefix $prefix: ExecStopPost runs the same runner" \
+      grep -qx "ExecStopPost=+$prefix/libexec/atscheck/atscheck-textfile publish" "$unit"
+    check "prefix $prefix: ATSCHECK is $prefix/bin/atscheck" grep -qx "Environment=ATSCHECK=$prefix/bin/atscheck" "$unit"
+    check "prefix $prefix: the runner and the binary are where the unit says" \
+      test -x "$r$prefix/libexec/atscheck/atscheck-textfile" -a -x "$r$prefix/bin/atscheck"
+  done
 fi
 finish

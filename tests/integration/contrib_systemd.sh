@@ -14,7 +14,7 @@ cat "$T/pem/Amazon_Root_CA_1.pem" > "$T/one.pem"
 mkdir -p "$T/units"
 sed -e "s|@ATS_LIBEXECDIR@|$C|" -e "s|@ATS_BINDIR@|$(dirname "$ATSCHECK")|" "$C/atscheck.service.in" > "$T/units/atscheck.service"
 cp "$C/atscheck.timer" "$T/units/"
-check "no @VAR@ left in the service" bash -c "! grep -q @ '$T/units/atscheck.service'"
+check "no @VAR@ left in the service" bash -c "! grep -qE '@[A-Z_]+@' '$T/units/atscheck.service'"
 if command -v systemd-analyze >/dev/null; then
   (cd "$T/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./atscheck.service ./atscheck.timer) > "$T/verify.out" 2>&1
   rc=$?
@@ -53,6 +53,33 @@ check "textfile has the store as unreadable" grep -qF "atscheck_store_readable{s
 rm -rf "$tf"
 expect_exit 0 "runner without a textfile folder: report only" run "--bundle $T/six.pem"
 check "no textfile folder made" test ! -e "$tf"
+
+# publish (the unit's ExecStopPost): the run stages its textfile in the state folder, which is all
+# the sandboxed run may write; publish moves it into node_exporter's folder.
+stage="$T/stage" pub="$T/pub"
+mkdir -p "$stage" "$pub"
+publish() { env ATSCHECK="$ATSCHECK" ATSCHECK_COMMAND=audit STATE_DIRECTORY="$stage" ATSCHECK_TEXTFILE_DIR="$stage" ATSCHECK_PUBLISH_DIR="$pub" sh "$RUNNER" "$@"; }
+expect_exit 0 "staged run: OK device" env ATSCHECK="$ATSCHECK" ATSCHECK_COMMAND=audit STATE_DIRECTORY="$stage" ATSCHECK_TEXTFILE_DIR="$stage" ATSCHECK_ARGS="--bundle $T/six.pem" sh "$RUNNER"
+check "the run staged its textfile beside the report" test -s "$stage/atscheck.prom" -a -s "$stage/report.json"
+cp "$stage/atscheck.prom" "$T/staged.prom"
+expect_exit 0 "publish" publish publish
+check "published: the staged textfile, whole" cmp -s "$T/staged.prom" "$pub/atscheck.prom"
+check "published world-readable (node_exporter's user reads it)" test "$(stat -c %a "$pub/atscheck.prom")" = 644
+check "the staged file is gone (moved, not copied)" test ! -e "$stage/atscheck.prom"
+check "no temporary left in the textfile folder" test "$(ls -A "$pub")" = atscheck.prom
+expect_exit 0 "publish after a run that staged nothing (killed)" publish publish
+check "published verdict 3, not the last run's OK" grep -qx 'atscheck_check_verdict{command="audit"} 3' "$pub/atscheck.prom"
+check "promtool accepts it" promtool check metrics < "$pub/atscheck.prom"
+echo "secret" > "$T/secret"
+ln -s "$T/secret" "$stage/atscheck.prom"
+expect_exit 0 "publish of a staged symlink" publish publish
+check "a symlink is not followed: verdict 3, not the file it points at" \
+  bash -c "! grep -q secret '$pub/atscheck.prom' && grep -qx 'atscheck_check_verdict{command=\"audit\"} 3' '$pub/atscheck.prom'"
+rm -f "$stage/atscheck.prom"
+rm -rf "$pub"
+echo "atscheck_check_verdict 0" > "$stage/atscheck.prom"
+expect_exit 0 "publish with no node_exporter folder: nothing to do" publish publish
+check "no folder made, the staged file dropped" test ! -e "$pub" -a ! -e "$stage/atscheck.prom"
 
 # A reader polling during runs never sees half a textfile.
 mkdir -p "$tf"

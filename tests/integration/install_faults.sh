@@ -35,16 +35,25 @@ make_image "$R"
 snapshot "$R" > "$T/s1"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  # Where an unprivileged user cannot run anything at all (a chroot whose / is mode 700, as a
+  # mktemp'd debootstrap root is), the case cannot be made: say so instead of failing on it.
+  if ! as_user "$ATSCHECK" --version >/dev/null 2>"$T/user-err"; then
+    echo "SKIPPED: not-root case: user 65534 cannot run $ATSCHECK here (/ is mode $(stat -c %a /)): $(head -1 "$T/user-err")"
+    as_user() { return 3; }
+    skip_user=1
+  fi
 else
   chmod -R a-w "$R"
   as_user() { "$@"; }
 fi
-expect_exit 3 "not root: exit 3" as_user "$ATSCHECK" install --root "$R"
-one_line_naming "not root" "$R/"
-check "not root: it says why" grep -q "Permission denied" "$T/err"
-[ "$(id -u)" -eq 0 ] || chmod -R u+w "$R"
-snapshot "$R" > "$T/s2"
-check "not root: nothing changed" cmp -s "$T/s1" "$T/s2"
+if [ "${skip_user:-0}" = 0 ]; then
+  expect_exit 3 "not root: exit 3" as_user "$ATSCHECK" install --root "$R"
+  one_line_naming "not root" "$R/"
+  check "not root: it says why" grep -q "Permission denied" "$T/err"
+  [ "$(id -u)" -eq 0 ] || chmod -R u+w "$R"
+  snapshot "$R" > "$T/s2"
+  check "not root: nothing changed" cmp -s "$T/s1" "$T/s2"
+fi
 
 # A read-only filesystem: the whole image, then only /usr (the plan is checked before the first
 # write, so the conf is not changed either).

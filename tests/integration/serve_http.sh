@@ -102,7 +102,7 @@ expect_exit 3 "key of another certificate" "$ATSCHECK" serve --cert "$CERT" --ke
 check "says it does not match" grep -q "root.key does not match" "$T/err"
 printf 'garbage\n' >"$T/garbage.pem"
 expect_exit 3 "garbage certificate" "$ATSCHECK" serve --cert "$T/garbage.pem" --key "$KEY" --listen 127.0.0.1:0
-check "names it" grep -q "garbage.pem (--cert): no PEM block" "$T/err"
+check "names it" grep -q "garbage.pem (the server certificate): no PEM block" "$T/err"
 expect_exit 3 "bad --listen" "$ATSCHECK" serve --plain --listen localhost
 check "says what --listen wants" grep -q "expected ADDR:PORT" "$T/err"
 expect_exit 3 "bad --tls-max" "$ATSCHECK" serve --plain --tls-max 1.4

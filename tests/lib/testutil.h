@@ -4,7 +4,8 @@
 #define ATS_TESTUTIL_H
 
 #include "store/catalog.h"
-#include "base/pki.h"
+#include "base/pem.h"
+#include "serve/pki.h"
 #include "base/util.h"
 
 #include <criterion/criterion.h>
@@ -103,7 +104,7 @@ static inline EVP_PKEY *tu_key(const char *spec)
 static inline void tu_write_certs(const char *path, X509 *const *certs, int n)
 {
 	ats_err err = {0};
-	cr_assert_eq(ats_pki_write_certs(path, certs, n, &err), 0, "%s", err.msg);
+	cr_assert_eq(ats_pem_write_certs(path, certs, n, &err), 0, "%s", err.msg);
 }
 
 #endif

@@ -15,7 +15,8 @@
  *                         server-cert.pem (leaf), server-chain.pem (the rest), server.key
  *   trust CERT...         trust.pem, the client's store
  * Every scenario also gets lab.pem (the lab's six roots) when it uses the preset. */
-#include "base/pki.h"
+#include "base/pem.h"
+#include "serve/pki.h"
 #include "serve/selftest.h"
 #include "base/util.h"
 
@@ -197,7 +198,7 @@ static void write_certs(table *t, const char *dir, const char *name, char **w, i
 		v[i] = e->cert;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (ats_pki_write_certs(path, v, n, &err) != 0)
+	if (ats_pem_write_certs(path, v, n, &err) != 0)
 		die(file, ln, err.msg);
 }
 
@@ -252,7 +253,7 @@ static void scenario(const char *outdir, const char *file)
 	if (lab) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/lab.pem", dir);
-		if (ats_pki_write_certs(path, preset->cert, ATS_LAB_SFC2 + 1, &err) != 0)
+		if (ats_pem_write_certs(path, preset->cert, ATS_LAB_SFC2 + 1, &err) != 0)
 			die(path, 0, err.msg);
 	}
 	for (int i = 0; i < t.n; i++) {

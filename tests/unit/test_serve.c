@@ -275,7 +275,7 @@ Test(serve, bad_inputs_are_named)
 
 	tu_write_str(tu_path(P.dir, "garbage.pem"), "-----BEGIN CERTIFICATE-----\nnot base64\n");
 	o = (ats_serve_opts){.cert_file = tu_path(P.dir, "garbage.pem"), .key_file = key};
-	expect_fail(&o, ATS_EPARSE, "garbage.pem (--cert)");
+	expect_fail(&o, ATS_EPARSE, "garbage.pem (the server certificate)");
 
 	o = (ats_serve_opts){.cert_file = leaf, .key_file = tu_path(P.dir, "root.key")};
 	expect_fail(&o, ATS_ECRYPTO, "root.key does not match");
@@ -292,7 +292,7 @@ Test(serve, bad_inputs_are_named)
 	expect_fail(&o, ATS_EIO, "is a directory");
 
 	o = (ats_serve_opts){.key_file = key};
-	expect_fail(&o, ATS_EUSAGE, "--cert");
+	expect_fail(&o, ATS_EUSAGE, "needs a certificate and its private key");
 
 	o = (ats_serve_opts){.cert_file = leaf, .key_file = key, .tls_min = TLS1_3_VERSION,
 			     .tls_max = TLS1_2_VERSION};

@@ -14,36 +14,6 @@
 
 #define DAY 86400
 
-json_t *ats_report_problem(json_t *problems, ats_verdict sev, const char *store, const char *ca,
-			   const char *message, const char *fix)
-{
-	json_t *p = json_pack("{s:s, s:s, s:s}", "severity", ats_verdict_name(sev), "message", message,
-			      "fix", fix ? fix : "");
-	if (!p)
-		return NULL;
-	if (store)
-		json_object_set_new(p, "store", json_string(store));
-	if (ca)
-		json_object_set_new(p, "ca", json_string(ca));
-	json_array_append_new(problems, p);
-	return p;
-}
-
-void ats_report_close(json_t *report, ats_verdict v, json_t *problems)
-{
-	json_object_set_new(report, "verdict", json_string(ats_verdict_name(v)));
-	json_object_set_new(report, "exit_code", json_integer(v));
-	json_object_set_new(report, "problems", problems);
-}
-
-void ats_report_problem_cause(json_t *problems, const char *cause, ats_verdict sev,
-			      const char *store, const char *ca, const char *message, const char *fix)
-{
-	json_t *p = ats_report_problem(problems, sev, store, ca, message, fix);
-	if (p)
-		json_object_set_new(p, "cause", json_string(cause));
-}
-
 /* What one certificate claims to be, by the CN or OU of its subject; -1 when none of the six.
  * Only certificates whose subject bytes mention Amazon or Starfield get their name parsed. */
 static int claimed_ca(const ats_store_cert *c)
@@ -302,7 +272,7 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		json_decref(problems);
 		json_decref(sdk_problems);
 		free(use);
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "auditing %zu trust stores: out of memory", l->n);
 	}
 	for (size_t k = 0; k < json_array_size(l->problems); k++) {
 		json_t *p = json_array_get(l->problems, k);
@@ -322,9 +292,21 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		int usable_count = 0;
 		int *claims = calloc(s->n ? s->n : 1, sizeof(int));
 
-		for (size_t k = 0; claims && k < s->n; k++)
+		if (!claims || !sj || !cas || !anchors) {
+			/* Not a store without the CAs: an audit that could not be done. */
+			free(claims);
+			json_decref(sj);
+			json_decref(cas);
+			json_decref(anchors);
+			json_decref(r);
+			json_decref(stores);
+			json_decref(problems);
+			return ats_err_set(err, ATS_ENOMEM, "%s: out of memory auditing its %zu certificates",
+					   s->path, s->n);
+		}
+		for (size_t k = 0; k < s->n; k++)
 			claims[k] = claimed_ca(&s->certs[k]);
-		for (int i = 0; i < ATS_CA_COUNT && claims; i++) {
+		for (int i = 0; i < ATS_CA_COUNT; i++) {
 			const ats_ca *ca = ats_catalog_get(i);
 			char hex[65];
 			bool usable = false;
@@ -409,10 +391,9 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 	json_object_set_new(r, "warn_days", json_integer(o->warn_days));
 	if (o->root)
 		json_object_set_new(r, "root", json_string(o->root));
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(overall)));
-	json_object_set_new(r, "exit_code", json_integer(overall));
+	ats_report_open(r);
 	json_object_set_new(r, "stores", stores);
-	json_object_set_new(r, "problems", problems);
+	ats_report_close(r, overall, problems);
 	*report = r;
 	return 0;
 }

@@ -3,7 +3,10 @@
  * Every public function returns 0 or a negative ATS_E* code and, on failure, fills the caller's
  * ats_err with one line naming the input at fault and the fault. The library never prints, never
  * exits and never reads the clock: callers pass "now" (ats_time) so a check can be asked about
- * any moment. Results are jansson trees (the one in-memory report every renderer reads). */
+ * any moment. Results are jansson trees (the one in-memory report every renderer reads).
+ *
+ * Layer 0 (base/): includes no other module; every module may include it.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_H
 #define ATS_H
 

@@ -1,8 +1,10 @@
 #include "base/pem.h"
 
 #include "base/der.h"
+#include "base/util.h"
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -229,4 +231,21 @@ size_t ats_pem_encode(const unsigned char *der, size_t derlen, const char *label
 	}
 	o += sprintf(o, "-----END %s-----\n", label);
 	return (size_t)(o - out);
+}
+
+int ats_pem_write_certs(const char *path, X509 *const *certs, int n, ats_err *err)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	int rc = 0;
+	if (!b)
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory encoding %d certificates", path, n);
+	for (int i = 0; i < n && rc == 0; i++)
+		if (!PEM_write_bio_X509(b, certs[i]))
+			rc = ats_err_set(err, ATS_ECRYPTO, "%s: cannot encode certificate %d", path, i + 1);
+	long len = BIO_get_mem_data(b, &data);
+	if (rc == 0)
+		rc = ats_file_write_atomic(path, data, (size_t)len, 0644, err);
+	BIO_free(b);
+	return rc;
 }

@@ -5,6 +5,9 @@
 #ifndef ATS_PEM_H
 #define ATS_PEM_H
 
+#include "base/ats.h"
+
+#include <openssl/types.h>
 #include <stddef.h>
 
 typedef struct ats_cert_pos {
@@ -29,5 +32,8 @@ int ats_pem_decode_first(const char *pem, size_t len, unsigned char **der, size_
  * written to out (which needs ats_pem_encoded_len bytes) . */
 size_t ats_pem_encoded_len(size_t derlen, const char *label);
 size_t ats_pem_encode(const unsigned char *der, size_t derlen, const char *label, char *out);
+
+/* Writes certificates as one PEM file (a chain, in the order given), atomically, mode 0644. */
+int ats_pem_write_certs(const char *path, X509 *const *certs, int n, ats_err *err);
 
 #endif

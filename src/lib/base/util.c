@@ -6,6 +6,7 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,10 +181,21 @@ int ats_unhex(const char *in, unsigned char *out, size_t n)
 	return *in == '\0' ? 0 : -1;
 }
 
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up again on every call,
+ * which costs about as much as hashing a certificate. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void ats_sha256(const void *data, size_t n, unsigned char out[32])
 {
 	unsigned int len = 32;
-	EVP_Digest(data, n, out, &len, EVP_sha256(), NULL);
+	pthread_once(&sha256_once, sha256_fetch);
+	EVP_Digest(data, n, out, &len, sha256_md ? sha256_md : EVP_sha256(), NULL);
 }
 
 int ats_time_parse(const char *s, time_t now, time_t *out, ats_err *err)

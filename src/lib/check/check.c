@@ -1,9 +1,9 @@
 #include "check/check.h"
 #include "audit/audit.h"
-#include "report/report.h"
 
 #include "base/util.h"
 #include "probe/targets.h"
+#include "report/tree.h"
 #include "store/catalog.h"
 
 #include <stdio.h>
@@ -217,7 +217,7 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	r = json_object();
 	problems = json_array();
 	if (!r || !problems) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "check of %s: out of memory building the report", o->probe.url ? o->probe.url : "this device");
 		goto out;
 	}
 	ats_verdict v = (ats_verdict)json_integer_value(json_object_get(audit, "exit_code"));

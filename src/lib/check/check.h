@@ -2,7 +2,10 @@
  * the AVS gateway this device uses (its SDK config's, else its region's, else the SDK's
  * default) side by side with this device's libcurl and trust (an SDK config's CURLOPT_CAPATH
  * included), and puts all of it with its diagnosis in one report, its verdict the worst of them,
- * led by the one cause that keeps this device from AVS (if any). */
+ * led by the one cause that keeps this device from AVS (if any).
+ *
+ * Layer 5: the one module that calls both audit/ and probe/.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_CHECK_H
 #define ATS_CHECK_H
 

@@ -1,6 +1,6 @@
 #include "dha/dak.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/dha_conf.h"
 #include "dha/dha_der.h"
 #include "dha/dha_key.h"
@@ -50,7 +50,7 @@ int ats_dak_load_cert(const char *path, ats_dak **out, ats_err *err)
 
 	*out = NULL;
 	if (!d)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the DAK certificate", path);
 	if ((rc = ats_file_read(path, path, &data, &len, err)) != 0)
 		goto fail;
 	ats_cert_sink sink = {&o, on_cert, on_problem};
@@ -80,7 +80,7 @@ int ats_dak_load_cert(const char *path, ats_dak **out, ats_err *err)
 	} else {
 		d->pem = malloc(ats_pem_encoded_len(d->der_len, "CERTIFICATE"));
 		if (!d->pem) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the DAK certificate", path);
 			goto fail;
 		}
 		d->pem_len = ats_pem_encode(d->der, d->der_len, "CERTIFICATE", d->pem);
@@ -206,7 +206,7 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 	ats_p256_pkcs8(scalar, point, pkcs8);
 	size_t key_len = ats_pem_encode(pkcs8, sizeof(pkcs8), "PRIVATE KEY", key_pem);
 	if (!(csr_pem = malloc(ats_pem_encoded_len((size_t)n, "CERTIFICATE REQUEST")))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory making the DAK key", out_dir);
 		goto out;
 	}
 	size_t csr_len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", csr_pem);
@@ -222,12 +222,21 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
 	ats_der_name_text(ns, subj, sizeof(subj));
 	OPENSSL_free(nd);
-	*report = json_pack("{s:s, s:s, s:i, s:[], s:s, s:s, s:s, s:s, s:s}", "command", "dak csr",
-			    "verdict", "OK", "exit_code", 0, "problems", "key", key_path, "csr",
-			    csr_path, "subject", subj, "spki_sha256", hex, "next",
-			    "upload dak.csr in the AVS developer console (Device Setup > Manage Keys), "
-			    "then download dak-certificate.pem and device.conf");
-	rc = *report ? 0 : ats_err_set(err, ATS_ENOMEM, "out of memory");
+	json_t *r = ats_report_new("dak csr");
+	if (r)
+		ats_report_close(r, ATS_VERDICT_OK, json_array());
+	if (!r || json_object_update_new(
+			  r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key_path, "csr", csr_path,
+				       "subject", subj, "spki_sha256", hex, "next",
+				       "upload dak.csr in the AVS developer console (Device Setup > "
+				       "Manage Keys), then download dak-certificate.pem and "
+				       "device.conf")) != 0) {
+		json_decref(r);
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
+		goto out;
+	}
+	*report = r;
+	rc = 0;
 out:
 	ats_wipe(scalar, sizeof(scalar));
 	ats_wipe(pkcs8, sizeof(pkcs8));

@@ -4,7 +4,10 @@
  * under a folder, in parallel, one result per device and a summary.
  *
  * The device certificate is read at the DER level (dha_der.h), never with d2i_X509: per device
- * the cost is the signature check. The DAK is parsed once per batch (cached by its SHA-256). */
+ * the cost is the signature check. The DAK is parsed once per batch (cached by its SHA-256).
+ *
+ * Layer 4, beside install/ and probe/: uses base/ and report/tree.h only.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_DHA_H
 #define ATS_DHA_H
 

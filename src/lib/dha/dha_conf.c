@@ -72,7 +72,7 @@ static int build_subject(ats_dha_conf *c, const char *dn_sect, bool prompt, ats_
 				   c->path, dn_sect);
 	c->subject = X509_NAME_new();
 	if (!c->subject)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "[%s]: out of memory building the subject", dn_sect);
 	for (int i = 0; i < sk_CONF_VALUE_num(dn); i++) {
 		CONF_VALUE *v = sk_CONF_VALUE_value(dn, i);
 		const char *value = v->value;

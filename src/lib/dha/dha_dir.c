@@ -2,7 +2,7 @@
  * the private_key.pem and dha-control-log-public-key.txt beside each, on all cores. */
 #include "dha/dha_int.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/dha_par.h"
 #include "base/util.h"
 
@@ -209,12 +209,25 @@ static json_t *dir_report(dir_run *r, const char *dir, time_t at)
 	}
 	if (duplicate_serials(devices, problems))
 		worst = ATS_VERDICT_CRITICAL;
-	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "command",
-			 "dha verify", "verdict", ats_verdict_name(worst), "exit_code", (int)worst,
-			 "at", ats_time_format(at, when, sizeof(when)), "dir", dir, "problems", problems,
-			 "summary", "devices", (json_int_t)r->f.n, "ok", (json_int_t)count[0], "warning",
-			 (json_int_t)count[1], "critical", (json_int_t)count[2], "unreadable",
-			 (json_int_t)count[3], "devices", devices);
+	json_t *rep = ats_report_new("dha verify");
+	if (!rep || json_object_update_new(rep, json_pack("{s:s, s:s}", "at",
+							  ats_time_format(at, when, sizeof(when)),
+							  "dir", dir)) != 0) {
+		json_decref(rep);
+		json_decref(problems);
+		json_decref(devices);
+		return NULL;
+	}
+	ats_report_close(rep, worst, problems);
+	if (json_object_update_new(rep, json_pack("{s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "summary",
+						  "devices", (json_int_t)r->f.n, "ok",
+						  (json_int_t)count[0], "warning", (json_int_t)count[1],
+						  "critical", (json_int_t)count[2], "unreadable",
+						  (json_int_t)count[3], "devices", devices)) != 0) {
+		json_decref(rep);
+		return NULL;
+	}
+	return rep;
 }
 
 int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **report,
@@ -230,7 +243,7 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 	if (stat(dir, &st) != 0)
 		return ats_err_set(err, ATS_EIO, "%s: cannot open: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (--dir takes a folder)", dir);
+		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (a folder of devices was expected)", dir);
 	if ((rc = dha_batch_init(&b, o, err)) != 0)
 		goto out;
 	if (walk(dir, 0, &r.f) != 0) {
@@ -246,22 +259,22 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 	r.results = calloc(r.f.n, sizeof(json_t *));
 	r.verdicts = calloc(r.f.n, sizeof(ats_verdict));
 	if (!r.results || !r.verdicts) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 		goto out;
 	}
 	ats_par_progress pr = {o->progress, o->progress_ctx, &r.done, r.f.n};
 	if (ats_par_run(o->jobs, dir_worker, &r, &pr) != 0) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: cannot start a thread to verify its devices", dir);
 		goto out;
 	}
 	for (size_t i = 0; i < r.f.n; i++)
 		if (!r.results[i]) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 			goto out;
 		}
 	*report = dir_report(&r, dir, o->at); /* takes the results */
 	if (!*report)
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 out:
 	for (size_t i = 0; i < r.f.n; i++) {
 		if (r.results)

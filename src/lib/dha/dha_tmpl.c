@@ -159,7 +159,7 @@ int ats_dha_tmpl_new(const ats_dha_conf *conf, const char *section, X509 *dak, t
 	memset(s0, 0x5a, sizeof(s0));
 	memset(s1, 0x3c, sizeof(s1));
 	if (!t)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "certificate template [%s]: out of memory", section);
 	k0 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (!k0 || !k1 || ats_p256_raw(k0, p0, NULL) != 0 || ats_p256_raw(k1, p1, NULL) != 0) {
@@ -173,7 +173,7 @@ int ats_dha_tmpl_new(const ats_dha_conf *conf, const char *section, X509 *dak, t
 		goto out;
 	rc = ATS_EPARSE;
 	if (copy_bytes(&t->tbs, tbs0, tbs0_n) != 0 || copy_bytes(&t->cri, cri0, cri0_n) != 0) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "certificate template [%s]: out of memory", section);
 		goto out;
 	}
 	/* The TBS alone is not a certificate: wrap it in a dummy signature to read its fields. */

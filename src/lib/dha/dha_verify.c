@@ -1,7 +1,7 @@
 /* One certificate.pem, check by check. See dha.h. */
 #include "dha/dha_int.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/dha_key.h"
 #include "base/pem.h"
 #include "base/time_abi.h"
@@ -636,7 +636,7 @@ int dha_batch_init(dha_batch *b, const ats_dha_verify_opts *o, ats_err *err)
 	}
 	if (o->anchors && o->anchors[0]) {
 		if (!(b->store = X509_STORE_new()))
-			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(err, ATS_ENOMEM, "trust anchor %s: out of memory", o->anchors[0]);
 		X509_STORE_set_flags(b->store, X509_V_FLAG_PARTIAL_CHAIN);
 		for (int i = 0; o->anchors[i]; i++)
 			if ((rc = load_anchor(b->store, o->anchors[i], err)) != 0)
@@ -688,13 +688,12 @@ int ats_dha_verify_file(const char *path, const ats_dha_verify_opts *o, json_t *
 					   strcmp(st, "fail") == 0 ? ATS_VERDICT_CRITICAL : ATS_VERDICT_WARNING,
 					   NULL, NULL, msg, json_string_value(json_object_get(ck, "fix")));
 		}
-		json_t *top = json_pack("{s:s, s:s, s:i, s:s}", "command", "dha verify", "verdict",
-					ats_verdict_name(v), "exit_code", (int)v, "at",
-					ats_time_format(o->at, at, sizeof(at)));
+		json_t *top = ats_report_new("dha verify");
+		json_object_set_new(top, "at", json_string(ats_time_format(o->at, at, sizeof(at))));
 		json_object_update_missing(top, r);
 		json_decref(r);
 		r = top;
-		json_object_set_new(r, "problems", problems);
+		ats_report_close(r, v, problems);
 		*report = r;
 	}
 	dha_batch_free(&b);

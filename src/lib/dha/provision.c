@@ -2,7 +2,7 @@
  * worker threads, and the report. One device's folder is provision_dev.c's. */
 #include "dha/provision_int.h"
 
-#include "audit/audit.h"
+#include "report/tree.h"
 #include "dha/barcode.h"
 #include "dha/dha_par.h"
 #include "dha/dha_der.h"
@@ -56,13 +56,13 @@ static int read_ids(prov_batch *b, ats_err *err)
 			cap = cap ? cap * 2 : 256;
 			char **v = realloc(b->ids, cap * sizeof(char *));
 			if (!v) {
-				rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+				rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the device ids", b->o->ids_file);
 				break;
 			}
 			b->ids = v;
 		}
 		if (!(b->ids[b->nids] = strdup(l))) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the device ids", b->o->ids_file);
 			break;
 		}
 		b->nids++;
@@ -83,7 +83,7 @@ static int check_unique(prov_batch *b, ats_err *err)
 	char **s = malloc(b->nids * sizeof(char *));
 	int rc = 0;
 	if (!s)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory checking the device ids", b->o->out_dir);
 	memcpy(s, b->ids, b->nids * sizeof(char *));
 	qsort(s, b->nids, sizeof(char *), cmp_str);
 	for (size_t i = 1; i < b->nids && rc == 0; i++)
@@ -119,7 +119,7 @@ static int batch_prefix(prov_batch *b, char *out, size_t cap, ats_err *err)
 		}
 		char hex[16];
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			return ats_err_set(err, ATS_ECRYPTO, "no randomness");
+			return ats_err_set(err, ATS_ECRYPTO, "%s: no randomness for a batch id", b->o->out_dir);
 		ats_hex(rnd, sizeof(rnd), hex, true);
 		strcat(hex, "\n");
 		ats_err e2 = {0};
@@ -140,14 +140,14 @@ static int make_ids(prov_batch *b, ats_err *err)
 	if ((rc = batch_prefix(b, prefix, sizeof(prefix), err)) != 0)
 		return rc;
 	if (!(b->ids = calloc(b->o->count, sizeof(char *))))
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory making %zu device ids", b->o->out_dir, b->o->count);
 	for (size_t i = 0; i < b->o->count; i++) {
 		char id[ATS_DEVICE_ID_MAX + 1];
 		snprintf(id, sizeof(id), "%s-%06zu", prefix, i + 1);
 		if (!ats_device_id_ok(id))
-			return ats_err_set(err, ATS_EUSAGE, "--id-prefix '%s' makes bad device ids", prefix);
+			return ats_err_set(err, ATS_EUSAGE, "device id prefix '%s': makes bad device ids (%s)", prefix, id);
 		if (!(b->ids[i] = strdup(id)))
-			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(err, ATS_ENOMEM, "%s: out of memory making %zu device ids", b->o->out_dir, b->o->count);
 		b->nids++;
 	}
 	return 0;
@@ -276,8 +276,6 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 	       failed = atomic_load(&b->failed);
 	char subj[512], nb[32], na[32], msg[256];
 	ats_verdict v = ATS_VERDICT_OK;
-	size_t i;
-	json_t *p;
 
 	if (elsewhere) {
 		snprintf(msg, sizeof(msg),
@@ -286,12 +284,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 			    "run the same command again when the other run ends: it makes whatever is "
 			    "still missing");
 	}
-	json_array_foreach(b->problems, i, p) {
-		const char *s = json_string_value(json_object_get(p, "severity"));
-		v = ats_verdict_worst(v, strcmp(s, "CRITICAL") == 0  ? ATS_VERDICT_CRITICAL
-					 : strcmp(s, "WARNING") == 0 ? ATS_VERDICT_WARNING
-								     : ATS_VERDICT_UNKNOWN);
-	}
+	v = ats_report_worst(b->problems, v);
 	ats_der_cert dc;
 	subj[0] = '\0';
 	if (ats_der_cert_read(b->dak->der, b->dak->der_len, &dc) == 0)
@@ -300,11 +293,14 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 			 : o->barcode == ATS_BARCODE_PNG			   ? "png"
 			 : o->barcode == ATS_BARCODE_SVG			   ? "svg"
 										   : "none";
-	return json_pack(
-		"{s:s, s:s, s:i, s:O, s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
+	json_t *r = ats_report_new("dha provision");
+	if (!r)
+		return NULL;
+	ats_report_close(r, v, json_incref(b->problems));
+	if (json_object_update_new(r, json_pack(
+		"{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
 		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
-		"command", "dha provision", "verdict", ats_verdict_name(v), "exit_code", (int)v,
-		"problems", b->problems, "out", o->out_dir, "config", o->conf, "dak", "certificate",
+		"out", o->out_dir, "config", o->conf, "dak", "certificate",
 		o->dak_cert, "subject", subj, "key", o->dak_key, "days", o->days, "not_before",
 		ats_time_format(o->now, nb, sizeof(nb)), "not_after",
 		ats_time_format(o->now + (time_t)o->days * 86400, na, sizeof(na)), "jobs", o->jobs,
@@ -312,7 +308,11 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 		"already_done", (json_int_t)done, "recovered", (json_int_t)recovered,
 		"in_progress_elsewhere", (json_int_t)elsewhere, "failed", (json_int_t)failed,
 		"control_log", "csv", o->out_dir, "/control-log.csv", "jsonl", o->out_dir,
-		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log));
+		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log))) != 0) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
 }
 
 int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
@@ -330,14 +330,14 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 	b.problems = json_array();
 	ats_time_format(o->now, b.time_iso, sizeof(b.time_iso));
 	if (o->days < 1 || o->days > 36500 || (!o->ids_file && o->count == 0) || !o->section) {
-		rc = ats_err_set(err, ATS_EUSAGE, "provision: give --count N or --ids FILE, and --days 1..36500");
+		rc = ats_err_set(err, ATS_EUSAGE, "provisioning into %s: needs a device count or an id list, and a lifetime of 1 to 36500 days", o->out_dir ? o->out_dir : "(no folder)");
 		goto out;
 	}
 	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
 	if (!(b.todo = malloc(b.nids * sizeof(size_t)))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "provisioning into %s: out of memory", o->out_dir);
 		goto out;
 	}
 	for (size_t i = 0; i < b.nids && b.rc == 0; i++) {
@@ -351,7 +351,7 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 	}
 	ats_par_progress pr = {o->progress, o->progress_ctx, &b.progressed, b.ntodo};
 	if (b.rc == 0 && b.ntodo && ats_par_run(o->jobs, ats_prov_worker, &b, &pr) != 0) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot start a thread");
+		rc = ats_err_set(err, ATS_ENOMEM, "provisioning into %s: cannot start a thread", o->out_dir);
 		goto out;
 	}
 	if (b.rc != 0) {
@@ -360,10 +360,10 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 		goto out;
 	}
 	if (!(*out = report(&b, done, recovered)))
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "provisioning into %s: out of memory", o->out_dir);
 out:
 	if (rc != 0 && b.rc == 0 && b.err.code == 0 && err && err->code == 0)
-		ats_err_set(err, rc, "provision failed");
+		ats_err_set(err, rc, "provisioning into %s failed", o->out_dir);
 	ats_prov_log_close(b.log);
 	ats_dha_tmpl_free(b.tmpl);
 	ats_dha_conf_free(conf);

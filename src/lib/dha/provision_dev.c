@@ -175,7 +175,7 @@ static int build(prov_batch *b, ats_prov_maker *m, slot *s, ats_err *err)
 	buf = malloc(cert_cap + b->dak->pem_len + csr_cap);
 	if (!buf) {
 		ats_prov_device_wipe(&d);
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "device %s: out of memory writing its files", s->id);
 	}
 	size_t key_n = ats_pem_encode(d.pkcs8, sizeof(d.pkcs8), "PRIVATE KEY", key_pem);
 	ats_prov_device_wipe(&d);

@@ -219,7 +219,7 @@ static int append(int fd, const char *path, const ats_prov_record *r, size_t n, 
 	char *buf = malloc(cap);
 	int rc = 0;
 	if (!buf)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the control log", path);
 	for (size_t i = 0; i < n; i++)
 		len += json ? json_line(&r[i], buf + len, cap - len) : csv_line(&r[i], buf + len, cap - len);
 	if (end_torn_line(fd) != 0 || write_all(fd, buf, len) != 0 || fdatasync(fd) != 0)
@@ -258,7 +258,7 @@ int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		if (set_add(&l->ids, r[i].id) != 0 || set_add(&l->json_ids, r[i].id) != 0)
-			return ats_err_set(err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(err, ATS_ENOMEM, "control log: out of memory indexing device %s", r[i].id);
 	/* Our own lines are read: skip them next refresh only if nobody wrote in between, which a
 	 * refresh sorts out anyway (re-adding an id is harmless). */
 	return 0;
@@ -317,7 +317,7 @@ int ats_prov_log_open(int outfd, const char *out_dir, ats_prov_log **out, ats_er
 
 	*out = NULL;
 	if (!l)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the control log", out_dir);
 	l->csv = l->jsonl = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	snprintf(l->csv_path, sizeof(l->csv_path), "%s/%s", out_dir, CSV_NAME);
@@ -336,7 +336,7 @@ int ats_prov_log_open(int outfd, const char *out_dir, ats_prov_log **out, ats_er
 		m.l = l;
 		rc = ats_prov_log_refresh(l, err);
 		if (rc == 0 && read_lines(l->csv, &off, on_csv_missing_json, &m) != 0)
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the control log", out_dir);
 		if (rc == 0 && m.n)
 			rc = append(l->jsonl, l->jsonl_path, m.v, m.n, true, err);
 	}

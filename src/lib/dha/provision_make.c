@@ -41,7 +41,7 @@ ats_prov_maker *ats_prov_maker_new(const ats_dha_tmpl *t, EVP_PKEY *dak_key, ats
 	}
 	return m;
 nomem:
-	ats_err_set(err, ATS_ENOMEM, "out of memory");
+	ats_err_set(err, ATS_ENOMEM, "DAK signer: out of memory setting up key generation");
 	ats_prov_maker_free(m);
 	return NULL;
 }

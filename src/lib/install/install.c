@@ -5,6 +5,7 @@
 
 #include "audit/audit.h"
 #include "install/install_int.h"
+#include "report/tree.h"
 #include "base/pem.h"
 #include "base/rootfs.h"
 #include "store/store.h"
@@ -141,7 +142,7 @@ static int load_cas(inst_ctx *c)
 			return rc;
 		c->pem[i] = malloc(ats_pem_encoded_len(c->der_len[i], "CERTIFICATE"));
 		if (!c->pem[i])
-			return ats_err_set(c->err, ATS_ENOMEM, "out of memory");
+			return ats_err_set(c->err, ATS_ENOMEM, "%s: out of memory encoding the embedded certificate", ca->name);
 		c->pem_len[i] = ats_pem_encode(c->der[i], c->der_len[i], "CERTIFICATE", c->pem[i]);
 	}
 	return 0;
@@ -183,7 +184,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	for (size_t k = 0; o->cas && o->cas[k]; k++) {
 		const ats_ca *ca = ats_catalog_find(o->cas[k]);
 		if (!ca)
-			return ats_err_set(err, ATS_EUSAGE, "--ca '%s': not one of the six (see atscheck "
+			return ats_err_set(err, ATS_EUSAGE, "CA '%s': not one of the six (see atscheck "
 					   "bundle list)", o->cas[k]);
 		for (int i = 0; i < ATS_CA_COUNT; i++)
 			named[i] = named[i] || ats_catalog_get(i) == ca;
@@ -195,7 +196,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	c.tool_output = json_array();
 	r = json_object();
 	if (!c.changes || !c.notes || !c.problems || !c.cas || !c.tool_output || !r) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "installing into %s: out of memory", o->root ? o->root : "/");
 		goto out;
 	}
 	/* The pins, before anything is read or written. */
@@ -218,8 +219,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 				   "export the PEMs with 'atscheck bundle export DIR' and add them to the "
 				   "CA file your TLS stack uses, or run 'atscheck install --bundle FILE'");
 		json_object_set_new(r, "problems", json_incref(c.problems));
-		json_object_set_new(r, "verdict", json_string("UNKNOWN"));
-		json_object_set_new(r, "exit_code", json_integer(ATS_VERDICT_UNKNOWN));
+		ats_report_close(r, ATS_VERDICT_UNKNOWN, NULL);
 		goto done;
 	}
 	if (!o->dry_run) {
@@ -292,17 +292,9 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "stores", json_incref(json_object_get(after_report, "stores")));
 	ats_verdict v = (ats_verdict)json_integer_value(json_object_get(after_report, "exit_code"));
 	json_array_extend(c.problems, json_object_get(after_report, "problems"));
-	size_t k;
-	json_t *p;
-	json_array_foreach(c.problems, k, p) {
-		const char *sev = json_string_value(json_object_get(p, "severity"));
-		for (int s = 0; s < 4; s++)
-			if (sev && strcmp(sev, ats_verdict_name((ats_verdict)s)) == 0)
-				v = ats_verdict_worst(v, (ats_verdict)s);
-	}
+	/* Problems first, then the verdict they make: the order install's reports always had. */
 	json_object_set_new(r, "problems", json_incref(c.problems));
-	json_object_set_new(r, "verdict", json_string(ats_verdict_name(v)));
-	json_object_set_new(r, "exit_code", json_integer(v));
+	ats_report_close(r, ats_report_worst(c.problems, v), NULL);
 done:
 	*report = r;
 	r = NULL;

@@ -6,7 +6,11 @@
  * a lock keeps two runs apart; a run killed at any point and run again ends in the right state;
  * a second run finds nothing to do and writes nothing; a path that cannot be written fails the
  * run (ATS_EIO, the path named) before the first write where that can be known in advance.
- * With dry_run nothing is written: the report lists the exact files and lines a run would. */
+ * With dry_run nothing is written: the report lists the exact files and lines a run would.
+ *
+ * Layer 4, beside probe/ and dha/ (peers include none of each other): uses audit/ and store/
+ * below it.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_INSTALL_H
 #define ATS_INSTALL_H
 

@@ -6,11 +6,11 @@
  * the links. A CA the admin deselected with '!' is left alone unless --reselect. */
 #include "install/install_debian.h"
 
-#include "audit/audit.h"
 #include "install/install_conf.h"
 #include "base/pem.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,21 +33,6 @@ static void store_facts(inst_ctx *c, bool in_bundle[ATS_CA_COUNT], bool hashed[A
 	}
 	ats_store_free(b);
 	ats_store_free(d);
-}
-
-void inst_debian_link_name(const char *file, char *out, size_t n)
-{
-	/* update-ca-certificates: basename without .crt, ' ' and ',' -> '_', '(' and ')' -> '='. */
-	const char *base = strrchr(file, '/');
-	base = base ? base + 1 : file;
-	size_t bl = strlen(base), k = 0;
-	if (bl > 4 && strcmp(base + bl - 4, ".crt") == 0)
-		bl -= 4;
-	for (size_t j = 0; j < bl && k + 5 < n; j++)
-		out[k++] = base[j] == ' ' || base[j] == ',' ? '_'
-			   : base[j] == '(' || base[j] == ')' ? '='
-							     : base[j];
-	snprintf(out + k, n - k, ".pem");
 }
 
 /* A name for our copy of CA i in img_dir: "atscheck_<Debian's name>.crt", or with a number when

@@ -30,6 +30,22 @@
 
 #define TOOL "update-ca-certificates"
 
+/* Who rebuilds, names the links too: install_debian.c asks here, never the other way. */
+void inst_debian_link_name(const char *file, char *out, size_t n)
+{
+	/* update-ca-certificates: basename without .crt, ' ' and ',' -> '_', '(' and ')' -> '='. */
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	size_t bl = strlen(base), k = 0;
+	if (bl > 4 && strcmp(base + bl - 4, ".crt") == 0)
+		bl -= 4;
+	for (size_t j = 0; j < bl && k + 5 < n; j++)
+		out[k++] = base[j] == ' ' || base[j] == ',' ? '_'
+			   : base[j] == '(' || base[j] == ')' ? '='
+							     : base[j];
+	snprintf(out + k, n - k, ".pem");
+}
+
 /* Adds what the targets need, and nothing else. */
 static int own_update(inst_ctx *c, const inst_deb_target *t)
 {
@@ -294,7 +310,7 @@ static int journal_links(inst_ctx *c)
 		}
 		closedir(d);
 	}
-	int rc = b.oom ? ats_err_set(c->err, ATS_ENOMEM, "out of memory")
+	int rc = b.oom ? ats_err_set(c->err, ATS_ENOMEM, "%s: out of memory journalling its links", DEB_CERTS)
 		       : inst_write(c, DEB_JOURNAL, b.p, b.n, "journal", -1);
 	ats_buf_free(&b);
 	return rc;

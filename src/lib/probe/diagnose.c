@@ -3,10 +3,9 @@
  * from the verification's full list of errors, taken in order of what a field engineer must fix
  * first: the trust path, then the name, then the clock, then expiry, then key strength. */
 #include "probe/diagnose.h"
-#include "report/report.h"
 
-#include "audit/audit.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -1,12 +1,13 @@
 /* The probes themselves: libcurl easy handles on one multi handle, run together. OpenSSL's
  * certificate-verify step is taken over (through CURLOPT_SSL_CTX_FUNCTION) only to capture the
  * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
-#include "audit/audit.h"
 #include "probe/diagnose.h"
+#include "probe/lazy_store.h"
 #include "probe/probe_int.h"
 #include "base/curl_lazy.h"
 #include "base/redact.h"
 #include "base/util.h"
+#include "report/tree.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -88,8 +89,10 @@ static int setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url, 
 {
 	CURL *h = p->h = curl_easy_init();
 	long timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	char shown[1024];
 	if (!h)
-		return ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl handle");
+		return ats_err_set(err, ATS_ENOMEM, "%s: cannot create a libcurl handle",
+				   ats_redact_url(url, shown, sizeof(shown)));
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
@@ -148,14 +151,17 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 	CURLU *u = curl_url();
 	char *h = NULL, *scheme = NULL, *pt = NULL;
 	int rc = 0;
+	char shown[1024];
+	ats_redact_url(url, shown, sizeof(shown)); /* a gateway from an SDK config may carry a password */
 	if (!u)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "endpoint %s: out of memory", shown);
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
-		rc = ats_err_set(err, ATS_EUSAGE, "--endpoint %s: not a URL", url);
+		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: not a URL", shown);
 	} else if (strcmp(scheme, "https") != 0) {
-		rc = ats_err_set(err, ATS_EUSAGE, "--endpoint %s: must be https:// (AVS is TLS only)", url);
+		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: must be https:// (AVS is TLS only)",
+				 shown);
 	} else {
 		size_t l = strlen(h);
 		if (h[0] == '[' && l > 2 && h[l - 1] == ']')
@@ -199,7 +205,7 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 		}
 		BIO_free(b);
 	}
-	if (file && X509_STORE_load_file(st, file) != 1)
+	if (file && ats_lazy_store_load_file(st, file) != 1)
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot load the CA file", file);
 	if (dir && X509_STORE_load_path(st, dir) != 1 && !errmsg[0])
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot use the CA directory", dir);
@@ -214,6 +220,7 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 /* One endpoint while its probes run. */
 typedef struct probe_target {
 	const char *url;
+	char shown[1024]; /* url with its password redacted, for the report and messages */
 	char host[256];
 	long port;
 	ats_probe_handle probes[2];
@@ -243,9 +250,7 @@ static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const js
 		json_array_append_new(pj, j);
 	}
 	json_object_set_new(r, "command", json_string("probe"));
-	char shown[2048];
-	ats_redact_url(tg->url, shown, sizeof(shown)); /* a URL's user:password never reaches a report */
-	json_object_set_new(r, "endpoint", json_string(shown));
+	json_object_set_new(r, "endpoint", json_string(tg->shown));
 	json_object_set_new(r, "host", json_string(tg->host));
 	json_object_set_new(r, "port", json_integer(tg->port));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
@@ -257,8 +262,8 @@ static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const js
 	}
 	json_object_set_new(r, "store", json_deep_copy(store_facts));
 	if (o->proxy) {
-		ats_redact_url(o->proxy, shown, sizeof(shown));
-		json_object_set_new(r, "proxy", json_string(shown));
+		char shown[1024];
+		json_object_set_new(r, "proxy", json_string(ats_redact_url(o->proxy, shown, sizeof(shown))));
 	}
 	json_object_set_new(r, "libcurl",
 			    json_pack("{s:s, s:s?, s:b, s:s?, s:s?, s:b}", "version", cv->version, "ssl",
@@ -304,25 +309,28 @@ int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t 
 	for (size_t k = 0; k < n; k++) {
 		tg[k].url = urls[k] ? urls[k] : ATS_PROBE_DEFAULT_URL;
 		tg[k].port = 443;
+		ats_redact_url(tg[k].url, tg[k].shown, sizeof(tg[k].shown));
 		if ((rc = url_host(tg[k].url, tg[k].host, sizeof(tg[k].host), &tg[k].port, err)) != 0)
 			return rc;
 	}
 	pthread_once(&ctx_once, ctx_index_init);
 	store = store_load(o, &store_facts);
 	if (!store || !store_facts) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
+		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory loading the trust store",
+				 tg[0].shown);
 		goto out;
 	}
 	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
 		struct curl_slist *sl = curl_slist_append(resolve, *rv);
 		if (!sl) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", tg[0].shown);
 			goto out;
 		}
 		resolve = sl;
 	}
 	if (!(m = curl_multi_init())) {
-		rc = ats_err_set(err, ATS_ENOMEM, "cannot create a libcurl multi handle");
+		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: cannot create a libcurl multi handle",
+				 tg[0].shown);
 		goto out;
 	}
 	/* Every probe of every endpoint on the one multi handle: they run side by side. */
@@ -362,7 +370,7 @@ int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t 
 	}
 	for (size_t k = 0; k < n; k++) {
 		if (!(reports[k] = target_report(&tg[k], o, store_facts, k == 0))) {
-			rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", tg[k].shown);
 			goto out;
 		}
 	}

@@ -7,7 +7,10 @@
  * with its cause and fix (diagnose.h). Certificate facts are kept even when verification fails.
  *
  * Chain: the same verification and diagnosis offline, for a chain saved earlier, against a
- * store loaded from files (ats_chain_run). */
+ * store loaded from files (ats_chain_run).
+ *
+ * Layer 4, beside install/ and dha/: uses store/ below it and report/tree.h, never a renderer.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_PROBE_H
 #define ATS_PROBE_H
 

@@ -1,11 +1,12 @@
 /* Offline: a saved server chain verified against trust stores, as the device's TLS stack would
  * verify it (server purpose, the system's security level, partial chains refused), with the
  * probe's facts and diagnosis. */
-#include "audit/audit.h"
 #include "probe/diagnose.h"
 #include "base/pem.h"
 #include "probe/probe_int.h"
 #include "base/util.h"
+#include "report/tree.h"
+#include "store/store.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -56,7 +57,7 @@ static int read_chain(const char *file, STACK_OF(X509) **out, ats_err *err)
 
 	*out = NULL;
 	if (!s.certs)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory reading the chain", file);
 	if ((rc = ats_file_read(file, NULL, &data, &len, err)) != 0)
 		goto out;
 	ats_certs_scan(data, len, &sink);
@@ -147,7 +148,7 @@ int ats_chain_run(const ats_chain_opts *o, json_t **report, ats_err *err)
 	stores = json_array();
 	problems = json_array();
 	if (!r || !stores || !problems) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory verifying the chain", o->file);
 		goto out;
 	}
 	for (size_t i = 0; o->stores && i < o->stores->n; i++) {

@@ -2,7 +2,6 @@
  * certificates involved. */
 #include "store/catalog.h"
 #include "base/pem.h"
-#include "base/pki.h"
 #include "probe/probe_int.h"
 #include "base/time_abi.h"
 #include "base/util.h"
@@ -51,10 +50,10 @@ static void short_name(X509 *x, char *out, size_t n)
 int ats_lab_roots_add(ats_lab_roots **l, X509 *x, ats_err *err)
 {
 	if (!*l && !(*l = calloc(1, sizeof(**l))))
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "lab roots: out of memory adding a certificate");
 	lab_root *v = realloc((*l)->v, ((*l)->n + 1) * sizeof(*v));
 	if (!v)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "lab roots: out of memory adding a certificate");
 	(*l)->v = v;
 	lab_root *r = &v[(*l)->n++];
 	X509_up_ref(x);
@@ -475,10 +474,10 @@ int ats_chain_save(const char *path, STACK_OF(X509) *chain, ats_err *err)
 		return ats_err_set(err, ATS_EUSAGE, "%s: no chain was received to save", path);
 	X509 **v = calloc((size_t)n, sizeof(*v));
 	if (!v)
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory saving the chain", path);
 	for (int i = 0; i < n; i++)
 		v[i] = sk_X509_value(chain, i);
-	int rc = ats_pki_write_certs(path, v, n, err);
+	int rc = ats_pem_write_certs(path, v, n, err);
 	free(v);
 	return rc;
 }

@@ -5,11 +5,16 @@
  * Every renderer works from the common shape, so a command it does not know still renders:
  * "problems" (severity, message, fix, store?, ca?, cause?) and "checks" (name, status
  * pass|warn|fail, message) are the generic parts; audit's stores[].cas[] and probe's probes[]
- * get their own metrics and test cases. reports/README.md is the contract. */
+ * get their own metrics and test cases. reports/README.md is the contract.
+ *
+ * Layer 6, the top of the library: renderers read a report and include only report/ and base/;
+ * building one is report/tree.h (layer 1), which every command uses.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_REPORT_H
 #define ATS_REPORT_H
 
 #include "base/ats.h"
+#include "report/tree.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -19,10 +24,6 @@ typedef struct ats_render_opts {
 	bool days_set; /* nagios: warn_days / crit_days given (else 30 and 7) */
 	int warn_days, crit_days;
 } ats_render_opts;
-
-/* Stamps the report with what every report carries (schema version, tool and library versions,
- * device identity when given). */
-void ats_report_stamp(json_t *report, const char *device_id);
 
 char *ats_report_json(const json_t *report);
 /* Text for people; dispatches on report["command"]. */
@@ -49,12 +50,5 @@ int ats_format_parse(const char *s);
 /* Renders report in fmt; NULL with err set when the format does not apply to this report. */
 char *ats_report_render(const json_t *report, ats_format fmt, const ats_render_opts *o,
 			ats_err *err);
-
-/* For renderers: report[k] as a string, "" when absent or not a string. */
-const char *ats_json_str(const json_t *o, const char *k);
-/* The moment a report judged ("at"), or -1 when it has none. */
-time_t ats_report_at(const json_t *report);
-/* Whether a "checks" status or a verdict word counts as passed / only warned. */
-ats_verdict ats_status_verdict(const char *status);
 
 #endif

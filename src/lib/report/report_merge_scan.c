@@ -216,7 +216,7 @@ int ats_merge_run(const char *const *paths, size_t n, const ats_merge_opts *o, j
 	if (n == 0)
 		return ats_err_set(err, ATS_EUSAGE, "report merge: name at least one file or folder");
 	if (!(sc.m = ats_merge_new(o)))
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "merging %zu paths (%s...): out of memory", n, paths[0]);
 	pthread_mutex_init(&sc.q.lock, NULL);
 	pthread_cond_init(&sc.q.not_empty, NULL);
 	pthread_cond_init(&sc.q.not_full, NULL);

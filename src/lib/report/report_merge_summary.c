@@ -231,12 +231,6 @@ out:
 	return rc;
 }
 
-static void problem(json_t *problems, int sev, const char *message, const char *fix)
-{
-	json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "severity", verdicts[sev],
-						  "message", message, "fix", fix ? fix : ""));
-}
-
 int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 {
 	size_t nd = m->devices.n, nv = m->versions.n, i;
@@ -261,7 +255,7 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 		base = json_load_file(m->o.baseline, 0, &je);
 		if (!base || strcmp(ats_json_str(base, "command"), "merge") != 0 ||
 		    !json_is_array(json_object_get(base, "devices"))) {
-			rc = ats_err_set(err, ATS_EPARSE, "--baseline %s: %s", m->o.baseline,
+			rc = ats_err_set(err, ATS_EPARSE, "baseline %s: %s", m->o.baseline,
 					 base ? "not a fleet summary (atscheck report merge --format json)"
 					      : je.text);
 			goto out;
@@ -369,38 +363,40 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 	}
 
 	/* The fleet's verdict: CRITICAL when a device is; WARNING for anything else that needs a look. */
-	int v = by_verdict[ATS_VERDICT_CRITICAL] ? ATS_VERDICT_CRITICAL
+	ats_verdict v = by_verdict[ATS_VERDICT_CRITICAL] ? ATS_VERDICT_CRITICAL
 		: by_verdict[ATS_VERDICT_WARNING] || by_verdict[ATS_VERDICT_UNKNOWN] || m->nbad || nworse || ngone
 			? ATS_VERDICT_WARNING
 			: ATS_VERDICT_OK;
 	if (nd == 0) {
 		v = ATS_VERDICT_UNKNOWN;
-		problem(problems, v, "no device report found in the paths given",
-			"point report merge at the folder the devices' JSON reports are collected in");
+		ats_report_problem(problems, v, NULL, NULL, "no device report found in the paths given",
+				   "point report merge at the folder the devices' JSON reports are "
+				   "collected in");
 	}
 	json_array_foreach(json_object_get(s, "causes"), i, a) {
 		snprintf(msg, sizeof(msg), "%lld of %zu devices: %s",
 			 json_integer_value(json_object_get(a, "devices")), nd, ats_json_str(a, "cause"));
-		problem(problems, ats_merge_verdict_of(ats_json_str(a, "severity")), msg,
-			ats_json_str(a, "fix"));
+		ats_report_problem(problems, (ats_verdict)ats_merge_verdict_of(ats_json_str(a, "severity")),
+				   NULL, NULL, msg, ats_json_str(a, "fix"));
 	}
 	if (m->nbad) {
 		snprintf(msg, sizeof(msg), "%zu report files could not be used (first: %s: %s)", m->nbad,
 			 m->bad[0].file, m->bad[0].why);
-		problem(problems, ATS_VERDICT_WARNING, msg,
-			"see bad_files: a device that wrote half a file should write atomically (--output)");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
+				   "see bad_files: a device that wrote half a file should write "
+				   "atomically (--output)");
 	}
 	if (nworse) {
 		snprintf(msg, sizeof(msg), "%zu devices got worse since the baseline", nworse);
-		problem(problems, ATS_VERDICT_WARNING, msg, "see baseline.worse for each device's new causes");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
+				   "see baseline.worse for each device's new causes");
 	}
 	if (ngone) {
 		snprintf(msg, sizeof(msg), "%zu devices in the baseline sent no report", ngone);
-		problem(problems, ATS_VERDICT_WARNING, msg, "see baseline.gone: are they still running?");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
+				   "see baseline.gone: are they still running?");
 	}
-	json_object_set_new(s, "verdict", json_string(verdicts[v]));
-	json_object_set_new(s, "exit_code", json_integer(v));
-	json_object_set_new(s, "problems", problems);
+	ats_report_close(s, v, problems);
 	json_object_set_new(s, "devices", devices);
 	problems = devices = NULL;
 	*summary = s;

@@ -2,7 +2,7 @@
  * Colour only when the caller says so (a terminal, and no NO_COLOR). */
 #include "report/report.h"
 #include "report/report_merge.h"
-#include "report/report_text_dha.h"
+#include "report/report_text.h"
 #include "base/strbuf.h"
 
 #include <string.h>
@@ -66,9 +66,6 @@ void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o)
 		       json_integer_value(json_object_get(r, "exit_code")));
 }
 
-/* The AVS Device SDK's trust, when an SDK config was read: the CA file and the folder, what the
- * folder adds, the families, the gateway. */
-void ats_text_sdk(ats_buf *b, const json_t *audit, const ats_render_opts *o);
 void ats_text_sdk(ats_buf *b, const json_t *audit, const ats_render_opts *o)
 {
 	paint p = paint_for(o);
@@ -164,8 +161,6 @@ static void bundle_text(ats_buf *b, const json_t *r)
 	}
 }
 
-bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
-void ats_report_text_install(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
 char *ats_report_text(const json_t *r, const ats_render_opts *o)
 {

@@ -1,4 +1,4 @@
-#include "report/report_text_dha.h"
+#include "report/report_text.h"
 #include "report/report.h"
 
 #include <string.h>

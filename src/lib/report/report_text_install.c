@@ -1,13 +1,9 @@
 /* Text for people from an install report: per CA before -> after and what was done, then every
  * change (or, in a dry run, every change it would make) with its exact path and line. */
-#include "report/report.h"
-#include "base/strbuf.h"
+#include "report/report_text.h"
 
 #include <string.h>
 
-/* From report_text.c: the problems list and the verdict line every text report ends with. */
-void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);
-void ats_report_text_install(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
 static const char *str(const json_t *o, const char *k)
 {

@@ -1,16 +1,11 @@
 /* Text for people: probe, chain, check and selftest reports. Every probe side by side with its
  * ALPN outcome, the chain the server sent, the anchor, and the cause and fix of a failure. */
-#include "report/report.h"
-#include "base/strbuf.h"
+#include "report/report_text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Shared with report_text.c: the problems list and the verdict line. */
-void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);
-/* Renders the probe family's reports (probe, chain, check, selftest); false for other commands. */
-bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
 typedef struct ink {
 	const char *ok, *warn, *bad, *bold, *dim, *off;
@@ -176,8 +171,6 @@ static void endpoint_text(ats_buf *b, const ink *k, const char *title, const jso
 		ats_buf_printf(b, " %s: %s\n", ats_json_str(p, "cause"), ats_json_str(p, "message"));
 	}
 }
-
-void ats_text_sdk(ats_buf *b, const json_t *audit, const ats_render_opts *o);
 
 static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {

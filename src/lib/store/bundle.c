@@ -1,5 +1,6 @@
 #include "store/bundle.h"
 
+#include "report/tree.h"
 #include "store/catalog.h"
 #include "base/der.h"
 #include "base/util.h"
@@ -40,9 +41,7 @@ static int list(const char *dir, json_t **report, ats_err *err)
 		}
 		json_array_append_new(cas, c);
 	}
-	json_object_set_new(r, "verdict", json_string(rc ? "UNKNOWN" : "OK"));
-	json_object_set_new(r, "exit_code", json_integer(rc ? 3 : 0));
-	json_object_set_new(r, "problems", json_array());
+	ats_report_close(r, rc ? ATS_VERDICT_UNKNOWN : ATS_VERDICT_OK, json_array());
 	if (rc != 0) {
 		json_decref(r);
 		return rc;

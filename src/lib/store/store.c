@@ -94,8 +94,11 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		ats_store_cert *v = realloc(s->certs, cap * sizeof(*v));
-		if (!v)
+		if (!v) {
+			add_problem(s->problems, c->file, pos.line, pos.index,
+				    "out of memory: this certificate was not read");
 			return;
+		}
 		s->certs = v;
 		s->cap = cap;
 	}
@@ -104,6 +107,10 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 	sc->der = malloc(len);
 	sc->file = strdup(c->file);
 	if (!sc->der || !sc->file || ats_der_cert_read(der, len, &dc) != 0) {
+		add_problem(s->problems, c->file, pos.line, pos.index,
+			    !sc->der || !sc->file ? "out of memory: this certificate was not read"
+						  : "not a certificate atscheck can read (its DER is "
+						    "malformed): left out");
 		free(sc->der);
 		free(sc->file);
 		return;
@@ -190,7 +197,21 @@ static int subject_hash(const unsigned char *der, size_t len, unsigned long *h)
 
 /* Files in a hashed directory that are not reachable by their hash link are invisible to
  * OpenSSL: report each with the link it needs. */
-static void check_links(ats_store *s, const char *root, const char *shown, char **names, size_t n)
+typedef struct file_id {
+	dev_t dev;
+	ino_t ino;
+} file_id;
+
+static int cmp_file_id(const void *a, const void *b)
+{
+	const file_id *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void check_links(ats_store *s, const char *root, const char *shown, char **names, size_t n,
+			const file_id *read, size_t nread)
 {
 	for (size_t i = 0; i < n; i++) {
 		char host[PATH_MAX], file[PATH_MAX];
@@ -207,6 +228,11 @@ static void check_links(ats_store *s, const char *root, const char *shown, char 
 			continue;
 		/* Bundles (ca-certificates.crt) live here too; only single certificates need links. */
 		if (stat(host, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 64 * 1024)
+			continue;
+		/* The very file a hash link led to (Debian's name.pem and its hash link are two links to
+		 * one file): its certificates are in the store already, no need to read it again. */
+		file_id id = {st.st_dev, st.st_ino};
+		if (nread && bsearch(&id, read, nread, sizeof(*read), cmp_file_id))
 			continue;
 		if (ats_file_read(host, names[i], &data, &len, &err) != 0)
 			continue;
@@ -280,6 +306,9 @@ ats_store *ats_store_load_capath(const char *root, const char *path)
 	closedir(d);
 	if (n) /* an empty folder has no list (qsort must not be given NULL) */
 		qsort(names, n, sizeof(*names), cmp_names); /* stable order, stable reports */
+	/* The files read through hash links (at most one per folder entry), by device and inode. */
+	file_id *read = n ? malloc(n * sizeof(*read)) : NULL;
+	size_t nread = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!is_hash_name(names[i]))
 			continue;
@@ -297,8 +326,14 @@ ats_store *ats_store_load_capath(const char *root, const char *path)
 			}
 		}
 		scan_file(s, host, shown);
+		struct stat st;
+		if (read && stat(host, &st) == 0)
+			read[nread++] = (file_id){st.st_dev, st.st_ino};
 	}
-	check_links(s, root, path, names, n);
+	if (nread)
+		qsort(read, nread, sizeof(*read), cmp_file_id);
+	check_links(s, root, path, names, n, read, nread);
+	free(read);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

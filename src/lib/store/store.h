@@ -1,7 +1,10 @@
 /* Trust stores: what a device's TLS stack would trust, loaded from a bundle file, a hashed
  * directory, or found the way OpenSSL, libcurl and an AVS Device SDK config find them — all of it
  * optionally under an unbooted image (--root). Broken entries become problems with their file and
- * position; they never stop the rest. */
+ * position; they never stop the rest.
+ *
+ * Layer 2: includes base/ and report/tree.h only.
+ * The order is checked by tests/integration/layering.sh. */
 #ifndef ATS_STORE_H
 #define ATS_STORE_H
 

@@ -152,7 +152,7 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 	*out = NULL;
 	if (!l || !(l->problems = json_array())) {
 		free(l);
-		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+		return ats_err_set(err, ATS_ENOMEM, "loading trust stores%s%s: out of memory", o->root ? " under " : "", o->root ? o->root : "");
 	}
 	for (size_t i = 0; o->bundles && o->bundles[i]; i++) {
 		ats_store *s = ats_store_load_bundle(o->root, o->bundles[i]);
@@ -219,7 +219,7 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 	return 0;
 oom:
 	ats_store_list_free(l);
-	return ats_err_set(err, ATS_ENOMEM, "out of memory loading stores");
+	return ats_err_set(err, ATS_ENOMEM, "loading trust stores%s%s: out of memory", o->root ? " under " : "", o->root ? o->root : "");
 }
 
 void ats_store_list_free(ats_store_list *l)

@@ -1,4 +1,4 @@
-#include "base/pki.h"
+#include "serve/pki.h"
 
 #include "base/time_abi.h"
 #include "base/util.h"
@@ -142,21 +142,6 @@ static int write_bio(const char *path, BIO *b, mode_t mode, ats_err *err)
 	long n = BIO_get_mem_data(b, &data);
 	int rc = ats_file_write_atomic(path, data, (size_t)n, mode, err);
 	ats_wipe(data, (size_t)n);
-	return rc;
-}
-
-int ats_pki_write_certs(const char *path, X509 *const *certs, int n, ats_err *err)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int rc = 0;
-	for (int i = 0; b && i < n && rc == 0; i++)
-		if (!PEM_write_bio_X509(b, certs[i]))
-			rc = ats_err_set(err, ATS_ECRYPTO, "%s: cannot encode certificate", path);
-	if (!b)
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = write_bio(path, b, 0644, err);
-	BIO_free(b);
 	return rc;
 }
 

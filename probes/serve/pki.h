@@ -1,7 +1,7 @@
 /* A throw-away PKI factory: keys and certificates of any shape (any hierarchy, validity window,
  * key type, names), for `atscheck selftest` and for the test suite. Not for production keys. */
-#ifndef ATS_PKI_H
-#define ATS_PKI_H
+#ifndef ATS_SERVE_PKI_H
+#define ATS_SERVE_PKI_H
 
 #include "base/ats.h"
 
@@ -30,8 +30,7 @@ X509 *ats_pki_cert_new(const ats_pki_cert_opts *o, ats_err *err);
 /* Parses "/A=b/C=d" into a name; NULL when malformed. */
 X509_NAME *ats_pki_name(const char *subject);
 
-/* Writes certificates as one PEM file (a chain, in the order given), atomically, 0644. */
-int ats_pki_write_certs(const char *path, X509 *const *certs, int n, ats_err *err);
+/* (Certificates are written with ats_pem_write_certs, base/pem.h.) */
 /* Writes a private key as PKCS#8 PEM, atomically, mode 0600. */
 int ats_pki_write_key(const char *path, EVP_PKEY *key, ats_err *err);
 
