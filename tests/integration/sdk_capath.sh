@@ -119,20 +119,22 @@ for sc in good ec; do
 done
 pg=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.good")
 pe=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.ec")
-"$ATSCHECK" probe --endpoint "https://localhost:$pg/" --resolve "localhost:$pg:127.0.0.1" --cacert "$T/pki/good/trust.pem" \
-  --lab-roots "$T/pki/good/lab.pem" --timeout 5 --format json > "$T/fam-good.json"
+# lab CMD PORT PKI OUT: CMD against the look-alike on PORT, trusting PKI's roots, JSON in $T/OUT.
+lab() {
+  "$ATSCHECK" "$1" --endpoint "https://localhost:$2/" --resolve "localhost:$2:127.0.0.1" --cacert "$T/pki/$3/trust.pem" \
+    --lab-roots "$T/pki/$3/lab.pem" --timeout 5 --format json > "$T/$4"
+}
+lab probe "$pg" good fam-good.json
 check "a verified probe names its family: Root CA 1's" \
   jqe '[.probes[].certificates.family] == ["Amazon Root CA 1 (RSA 2048)", "Amazon Root CA 1 (RSA 2048)"]' "$T/fam-good.json"
-"$ATSCHECK" check --endpoint "https://localhost:$pe/" --resolve "localhost:$pe:127.0.0.1" --cacert "$T/pki/ec/trust.pem" \
-  --lab-roots "$T/pki/ec/lab.pem" --timeout 5 --format json > "$T/fam-ec.json"
+lab check "$pe" ec fam-ec.json
 check "an endpoint serving Root CA 3's family: named by the probe" \
   jqe '.probe.probes[0].certificates.family == "Amazon Root CA 3 (EC P-256)"' "$T/fam-ec.json"
 check "check says the endpoint served another family than expected" \
   jqe '[.problems[] | select(.cause == "endpoint-family")][0].message | test("Amazon Root CA 3 \\(EC P-256\\), not Amazon Root CA 1")' "$T/fam-ec.json"
 check "check says the audit and the probe disagree" \
   jqe '[.problems[] | select(.cause == "audit-probe-disagree")] | length == 1' "$T/fam-ec.json"
-"$ATSCHECK" check --endpoint "https://localhost:$pg/" --resolve "localhost:$pg:127.0.0.1" --cacert "$T/pki/good/trust.pem" \
-  --lab-roots "$T/pki/good/lab.pem" --timeout 5 --format json > "$T/fam-good-check.json"
+lab check "$pg" good fam-good-check.json
 check "the expected family: no endpoint-family finding" \
   jqe '[.problems[] | select(.cause == "endpoint-family")] | length == 0' "$T/fam-good-check.json"
 # --- Secrets never reach a report: a gateway URL with user:password (probed), a proxy with them. ---

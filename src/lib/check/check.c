@@ -108,6 +108,18 @@ static bool audit_anchors(const json_t *audit, const char *fam)
 	return false;
 }
 
+/* A WARNING about the key family one part's probe used (cause: endpoint-family or
+ * audit-probe-disagree). */
+static void family_warning(json_t *problems, const char *cause, const char *part, const char *msg,
+			   const char *fix)
+{
+	json_t *p = ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, fix);
+	if (p) {
+		json_object_set_new(p, "cause", json_string(cause));
+		json_object_set_new(p, "part", json_string(part));
+	}
+}
+
 /* A verified probe names the family its chain used: one that is not the family atscheck
  * expects of that endpoint (probe/targets.c), or one the audit finds no store to anchor, is
  * said, so neither the audit's judgement nor the probe's pass is taken on trust. */
@@ -124,22 +136,18 @@ static ats_verdict family_findings(const json_t *audit, const json_t *probe, con
 	if (strcmp(fam, want) != 0) {
 		snprintf(msg, sizeof(msg), "%s served a chain under %s, not %s as atscheck expects of it: "
 			 "the audit judged the stores by %s", url, fam, want, want);
-		json_t *p = ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
-					       "make sure the device trusts the root of the family the endpoint "
-					       "really serves (all four Amazon roots cover every family)");
-		json_object_set_new(p, "cause", json_string("endpoint-family"));
-		json_object_set_new(p, "part", json_string(part));
+		family_warning(problems, "endpoint-family", part, msg,
+			       "make sure the device trusts the root of the family the endpoint really "
+			       "serves (all four Amazon roots cover every family)");
 		v = ATS_VERDICT_WARNING;
 	}
 	if (!audit_anchors(audit, fam)) {
 		snprintf(msg, sizeof(msg), "%s verified under %s, but the audit finds no store of this device "
 			 "that anchors that family: the probe trusted something the audit did not see",
 			 url, fam);
-		json_t *p = ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
-					       "audit the store the probe used (--bundle / --capath), or check "
-					       "SSL_CERT_FILE / SSL_CERT_DIR");
-		json_object_set_new(p, "cause", json_string("audit-probe-disagree"));
-		json_object_set_new(p, "part", json_string(part));
+		family_warning(problems, "audit-probe-disagree", part, msg,
+			       "audit the store the probe used (--bundle / --capath), or check "
+			       "SSL_CERT_FILE / SSL_CERT_DIR");
 		v = ATS_VERDICT_WARNING;
 	}
 	return v;
