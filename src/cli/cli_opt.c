@@ -202,7 +202,8 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 		if (o->kind == CLI_LIST) {
 			cli_list *l = o->dest;
 			l->n = 0;
-			if (!(l->v = calloc((size_t)argc + 3, sizeof(char *)))) {
+			/* Two options may share one list (check's --cacert and --bundle). */
+			if (!l->v && !(l->v = calloc((size_t)argc + 3, sizeof(char *)))) {
 				rc = cli_fail("%s: out of memory", cmd->name);
 				goto out;
 			}
