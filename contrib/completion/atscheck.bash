@@ -25,9 +25,9 @@ _atscheck() {
       mapfile -t COMPREPLY < <(compgen -W "$f" -- "$cur"); return ;;
     --region)
       mapfile -t COMPREPLY < <(compgen -W "na eu fe" -- "$cur"); return ;;
-    --root|--capath|--out|--dir)
+    --root|--capath|--out|--dir|--ats-roots-lab|--make-ats-roots-lab)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --bundle|--output|--sdk-config|--libcurl|--baseline|--cacert|--cert|--key|--chain|--config|--anchor|--ids|--dak-cert|--dak-key|--save-chain)
+    --bundle|--output|--sdk-config|--libcurl|--baseline|--devices|--cacert|--cert|--key|--chain|--config|--anchor|--ids|--dak-cert|--dak-key|--save-chain|--ocsp-response)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --at)
       mapfile -t COMPREPLY < <(compgen -W "now $(date -u +%Y-%m-%d 2>/dev/null)" -- "$cur"); return ;;

@@ -90,7 +90,7 @@ X509 *ats_pki_cert_new(const ats_pki_cert_opts *o, ats_err *err)
 	BIGNUM *bn = BN_new();
 	EVP_PKEY *signer = o->issuer_key ? o->issuer_key : o->key;
 	const EVP_MD *md = EVP_get_digestbyname(o->md ? o->md : "sha256");
-	char bc[32];
+	char bc[32], aia[300];
 
 	if (!x || !name || !bn || !md) {
 		ats_err_set(err, ATS_EUSAGE, "certificate '%s': bad subject or digest", label);
@@ -119,6 +119,9 @@ X509 *ats_pki_cert_new(const ats_pki_cert_opts *o, ats_err *err)
 	    add_ext(x, x, NID_subject_key_identifier, "hash") ||
 	    add_ext(x, o->issuer ? o->issuer : x, NID_authority_key_identifier, "keyid:always") ||
 	    (!o->ca && add_ext(x, x, NID_ext_key_usage, "serverAuth,clientAuth")) || add_san(x, o))
+		goto crypto;
+	if (o->ocsp_url && (snprintf(aia, sizeof(aia), "OCSP;URI:%s", o->ocsp_url) >= (int)sizeof(aia) ||
+			    add_ext(x, x, NID_info_access, aia)))
 		goto crypto;
 	if (!X509_sign(x, signer, md))
 		goto crypto;

@@ -24,6 +24,7 @@ typedef struct ats_pki_cert_opts {
 	const char *dns;       /* comma-separated subjectAltName DNS names, or NULL */
 	const char *ip;        /* comma-separated subjectAltName IP addresses, or NULL */
 	const char *md;        /* digest name, default "sha256" */
+	const char *ocsp_url;  /* authorityInfoAccess OCSP responder URL, or NULL */
 } ats_pki_cert_opts;
 
 X509 *ats_pki_cert_new(const ats_pki_cert_opts *o, ats_err *err);

@@ -176,7 +176,10 @@ static void accept_all(ats_serve *s, int64_t now)
 			return;
 		}
 		s->st.accepted++;
-		if (s->nconns >= (size_t)s->o.max_conns) {
+		size_t live = 0;
+		for (size_t k = 0; k < s->nconns; k++)
+			live += !s->conns[k]->dead;
+		if (live >= (size_t)s->o.max_conns && !serve_conn_evict(s, now)) {
 			s->st.refused++;
 			close(fd);
 			continue;
@@ -288,6 +291,6 @@ void ats_serve_free(ats_serve *s)
 			close(s->wake[i]);
 	if (s->h2cbs)
 		nghttp2_session_callbacks_del(s->h2cbs);
-	SSL_CTX_free(s->ctx);
+	serve_tls_free(s);
 	free(s);
 }

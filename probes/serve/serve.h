@@ -38,6 +38,15 @@ typedef enum {
 	ATS_SERVE_RESET,      /* read the ClientHello, then reset the connection (TCP RST) */
 } ats_serve_mode;
 
+/* More identities on the same port, chosen by the name the client asks for (SNI); a client that
+ * names none of them gets the main identity (the first site when no main one is given). */
+#define ATS_SERVE_MAX_SITES 64
+typedef struct ats_serve_site {
+	const char *name;                 /* the SNI host name it answers to */
+	const char *cert_file, *key_file; /* leaf first; certificates after it are sent as its chain */
+	const char *ocsp_file;            /* a DER OCSP response to staple when asked, or NULL */
+} ats_serve_site;
+
 typedef struct ats_serve_opts {
 	/* The server's identity: files (leaf first; a --chain file's certificates are sent after
 	 * the leaf and after any others in cert_file), or objects (taken by reference, for an
@@ -47,14 +56,22 @@ typedef struct ats_serve_opts {
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain;
 
+	const char *ocsp_file; /* a DER OCSP response (openssl ocsp -respout) stapled when the
+				  client asks (status_request), or NULL */
+	const ats_serve_site *sites; /* identities chosen by SNI, up to ATS_SERVE_MAX_SITES */
+	size_t nsites;
+
 	const char *listen;   /* "ADDR:PORT", "[V6ADDR]:PORT"; port 0 picks one; NULL: default */
 	ats_serve_mode mode;
 	int tls_min, tls_max; /* TLS1_VERSION .. TLS1_3_VERSION; 0: OpenSSL's default */
 	const char *alpn;     /* protocols offered, preferred first: "h2,http/1.1" when NULL;
 				 "" offers none (the client falls back to HTTP/1.1) */
-	int timeout_ms;       /* handshake and idle limit per connection; 0: 10 s */
+	int timeout_ms;       /* per connection: idle limit, and total limit of a TLS handshake or
+				 an HTTP/1.x request head (a drip of bytes does not extend it); 0: 10 s */
 	int stall_ms;         /* how long STALL holds a connection; 0: 120 s */
-	int max_conns;        /* connections open at once; more are closed at accept; 0: 256 */
+	int max_conns;        /* connections open at once; 0: 256. When all are taken, the one
+				 longest in an unfinished handshake or request head is closed for
+				 the new one, else the new one is closed at accept */
 
 	/* Called with one line per event (a request answered, a handshake that failed...). */
 	void (*log)(void *ctx, const char *line);

@@ -100,6 +100,8 @@ void serve_conn_new(ats_serve *s, int fd, const struct sockaddr *peer, int64_t n
 		SSL_set_accept_state(c->ssl);
 		c->out = wbio;
 		c->state = ST_HANDSHAKE;
+		c->phase_start = now;
+		c->phase_end = now + s->o.timeout_ms; /* the whole handshake, not each gap */
 		break;
 	}
 	case ATS_SERVE_PLAIN:
@@ -178,6 +180,7 @@ static void handshake_done(serve_conn *c)
 	const unsigned char *proto = NULL;
 	unsigned int plen = 0;
 	c->srv->st.handshakes++;
+	c->phase_start = c->phase_end = 0; /* done in time; a request head starts the next phase */
 	SSL_get0_alpn_selected(c->ssl, &proto, &plen);
 	if (plen == 2 && memcmp(proto, "h2", 2) == 0) {
 		c->state = ST_H2;
@@ -226,6 +229,46 @@ static void tls_drive(serve_conn *c)
 	}
 }
 
+/* After bytes arrived: the idle deadline moves, the phase's does not. An HTTP/1.x request head
+ * half read is a phase; a whole one (or none) ends it. */
+static void phase_track(serve_conn *c, int64_t now)
+{
+	int64_t timeout = c->srv->o.timeout_ms;
+	if (c->state == ST_H1 && !c->closing && c->in_len > 0) {
+		if (!c->phase_end || c->phase_count != c->h1_count) { /* a new head begins */
+			c->phase_start = now;
+			c->phase_end = now + timeout;
+			c->phase_count = c->h1_count;
+		}
+	} else if (c->state != ST_HANDSHAKE) {
+		c->phase_start = c->phase_end = 0;
+	}
+	c->deadline = now + timeout;
+	if (c->phase_end && c->phase_end < c->deadline)
+		c->deadline = c->phase_end;
+}
+
+bool serve_conn_evict(ats_serve *s, int64_t now)
+{
+	serve_conn *old = NULL;
+	for (size_t i = 0; i < s->nconns; i++) {
+		serve_conn *c = s->conns[i];
+		if (!c->dead && c->phase_end && now - c->phase_start >= SERVE_EVICT_MIN_MS &&
+		    (!old || c->phase_start < old->phase_start))
+			old = c;
+	}
+	if (!old)
+		return false;
+	s->st.timeouts++;
+	if (old->state == ST_HANDSHAKE)
+		s->st.tls_failed++;
+	serve_log(s, "%s: %s unfinished after %lld ms with every slot taken: closed to make room",
+		  old->peer, old->state == ST_HANDSHAKE ? "TLS handshake" : "request",
+		  (long long)(now - old->phase_start));
+	old->dead = true;
+	return true;
+}
+
 static void conn_read(serve_conn *c, int64_t now)
 {
 	unsigned char buf[16384];
@@ -243,7 +286,6 @@ static void conn_read(serve_conn *c, int64_t now)
 			c->dead = true; /* the client closed or reset: nothing more to say to it */
 			return;
 		}
-		c->deadline = now + c->srv->o.timeout_ms;
 		if (c->state == ST_LINGER)
 			continue;
 		if (c->ssl) {
@@ -255,6 +297,7 @@ static void conn_read(serve_conn *c, int64_t now)
 		} else {
 			app_recv(c, buf, (size_t)n);
 		}
+		phase_track(c, now);
 		if (serve_conn_pending(c) > SERVE_OUT_HIGH)
 			return;
 	}
@@ -334,6 +377,9 @@ void serve_conn_deadline(serve_conn *c, int64_t now)
 	case ST_H1:
 		if (!c->closing)
 			s->st.timeouts++;
+		if (!c->closing && c->phase_end && c->phase_end <= now)
+			serve_log(s, "%s: request head unfinished after %lld ms: closed", c->peer,
+				  (long long)(now - c->phase_start));
 		break;
 	default:
 		break;

@@ -16,6 +16,9 @@
 #define SERVE_OUT_HIGH (256 * 1024)
 /* An HTTP/1.x request head larger than this is refused (431). */
 #define SERVE_H1_MAX_HEAD 16384
+/* A connection at least this far into its phase may be closed to admit a new client when every
+ * slot is taken (the oldest first): drippers cannot starve clients that finish quickly. */
+#define SERVE_EVICT_MIN_MS 250
 /* How long a closing connection waits for the client to close its side. */
 #define SERVE_LINGER_MS 1000
 
@@ -37,6 +40,11 @@ typedef struct serve_conn {
 	SSL *ssl;        /* NULL without TLS */
 	BIO *out;        /* bytes for the wire: the SSL's write BIO, or a plain memory BIO */
 	int64_t deadline;
+	/* The phase under way (the TLS handshake, an HTTP/1.x request head) began then and must end
+	 * by phase_end, however steadily the client drips bytes: reads push the idle deadline, never
+	 * this one. 0: no phase under way (idle between requests, HTTP/2, closing). */
+	int64_t phase_start, phase_end;
+	unsigned long phase_count; /* h1_count when the request head's phase began */
 	bool closing;    /* flush what is queued, then close */
 	bool shut_sent;  /* close_notify queued */
 	bool dead;       /* to be freed at the end of this round */
@@ -58,6 +66,10 @@ struct ats_serve {
 	char alpn_wire[256];
 	size_t alpn_len;
 	SSL_CTX *ctx;
+	struct serve_site *sites; /* the SNI identities (serve_tls.c) */
+	size_t nsites;
+	unsigned char *ocsp;      /* the main identity's stapled response, or NULL */
+	size_t ocsp_len;
 	nghttp2_session_callbacks *h2cbs;
 	int lfd;
 	int wake[2];
@@ -82,12 +94,16 @@ void serve_conn_free(serve_conn *c);
 short serve_conn_events(const serve_conn *c); /* what to poll for */
 void serve_conn_event(serve_conn *c, short revents, int64_t now);
 void serve_conn_deadline(serve_conn *c, int64_t now);
+/* Closes the connection that has spent longest in an unfinished phase (at least
+ * SERVE_EVICT_MIN_MS), to make room; false when none qualifies. */
+bool serve_conn_evict(ats_serve *s, int64_t now);
 /* Queues bytes for the client (through TLS when there is TLS); -1 when the connection broke. */
 int serve_conn_send(serve_conn *c, const void *data, size_t n);
 size_t serve_conn_pending(const serve_conn *c);
 
 /* serve_tls.c */
 int serve_tls_ctx_new(ats_serve *s, ats_err *err);
+void serve_tls_free(ats_serve *s); /* the contexts and responses of serve_tls_ctx_new */
 int serve_alpn_parse(const char *list, char *wire, size_t cap, size_t *len, ats_err *err);
 
 /* serve_h1.c: takes bytes from an HTTP/1.x client (may hand the connection to h2 when the

@@ -6,8 +6,12 @@
 #include "base/util.h"
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int serve_alpn_parse(const char *list, char *wire, size_t cap, size_t *len, ats_err *err)
 {
@@ -233,25 +237,149 @@ out:
 	return rc;
 }
 
-int serve_tls_ctx_new(ats_serve *s, ats_err *err)
+struct serve_site {
+	char name[256];
+	SSL_CTX *ctx;
+	unsigned char *ocsp;
+	size_t ocsp_len;
+};
+
+/* A stapled response as given: a DER OCSPResponse (checked to parse, so a wrong file is an
+ * error naming it rather than garbage on the wire). */
+static int read_ocsp(const char *path, unsigned char **out, size_t *len, ats_err *err)
+{
+	int rc = ats_file_read(path, NULL, out, len, err);
+	if (rc != 0)
+		return rc;
+	const unsigned char *p = *out;
+	OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, (long)*len);
+	if (!r) {
+		free(*out);
+		*out = NULL;
+		ERR_clear_error();
+		return ats_err_set(err, ATS_EPARSE, "%s: not a DER OCSP response", path);
+	}
+	OCSP_RESPONSE_free(r);
+	return 0;
+}
+
+/* Staples the response of the identity the handshake uses, when the client asked for one. */
+static int status_cb(SSL *ssl, void *arg)
+{
+	ats_serve *s = arg;
+	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	const unsigned char *resp = ctx == s->ctx ? s->ocsp : NULL;
+	size_t len = ctx == s->ctx ? s->ocsp_len : 0;
+	for (size_t i = 0; i < s->nsites; i++)
+		if (s->sites[i].ctx == ctx) {
+			resp = s->sites[i].ocsp;
+			len = s->sites[i].ocsp_len;
+		}
+	if (!resp)
+		return SSL_TLSEXT_ERR_NOACK;
+	unsigned char *copy = OPENSSL_malloc(len);
+	if (!copy)
+		return SSL_TLSEXT_ERR_NOACK;
+	memcpy(copy, resp, len);
+	if (!SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)len)) {
+		OPENSSL_free(copy);
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* SNI: the site by that name, else the main identity. */
+static int servername_cb(SSL *ssl, int *alert, void *arg)
+{
+	ats_serve *s = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	(void)alert;
+	for (size_t i = 0; name && i < s->nsites; i++)
+		if (strcasecmp(s->sites[i].name, name) == 0) {
+			SSL_set_SSL_CTX(ssl, s->sites[i].ctx);
+			break;
+		}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* One TLS context: versions, ALPN, stapling, and the identity in o. */
+static SSL_CTX *ctx_new(ats_serve *s, const ats_serve_opts *o, ats_err *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		ats_err_set(err, ATS_ECRYPTO, "server on %s: cannot create a TLS context", s->o.listen ? s->o.listen : ATS_SERVE_DEFAULT_LISTEN);
 		ats_err_add_openssl(err);
-		return ATS_ECRYPTO;
+		return NULL;
 	}
 	/* Send exactly the chain given (a scenario may leave an intermediate out on purpose). */
 	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, s);
-	int rc = set_versions(ctx, &s->o, err);
-	if (rc == 0)
-		rc = set_identity(ctx, &s->o, err);
-	if (rc != 0) {
+	SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
+	SSL_CTX_set_tlsext_status_arg(ctx, s);
+	if (set_versions(ctx, &s->o, err) != 0 || set_identity(ctx, o, err) != 0) {
 		SSL_CTX_free(ctx);
-		return rc;
+		return NULL;
 	}
-	s->ctx = ctx;
+	return ctx;
+}
+
+int serve_tls_ctx_new(ats_serve *s, ats_err *err)
+{
+	ats_serve_opts main = s->o;
+	int rc;
+	if (s->o.nsites > ATS_SERVE_MAX_SITES)
+		return ats_err_set(err, ATS_EUSAGE, "%zu names to serve: at most %d", s->o.nsites,
+				   ATS_SERVE_MAX_SITES);
+	if (s->o.nsites && !s->o.cert && !s->o.cert_file) {
+		main.cert_file = s->o.sites[0].cert_file;
+		main.key_file = s->o.sites[0].key_file;
+		main.ocsp_file = s->o.sites[0].ocsp_file;
+	}
+	if (main.ocsp_file && (rc = read_ocsp(main.ocsp_file, &s->ocsp, &s->ocsp_len, err)) != 0)
+		return rc;
+	if (!(s->ctx = ctx_new(s, &main, err)))
+		return err ? err->code : ATS_ECRYPTO;
+	if (s->o.nsites && !(s->sites = calloc(s->o.nsites, sizeof(*s->sites))))
+		return ats_err_set(err, ATS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->o.nsites; i++) {
+		const ats_serve_site *site = &s->o.sites[i];
+		ats_serve_opts one = s->o;
+		one.cert = NULL;
+		one.key = NULL;
+		one.chain = NULL;
+		one.chain_file = NULL;
+		one.cert_file = site->cert_file;
+		one.key_file = site->key_file;
+		if (!site->name || !*site->name)
+			return ats_err_set(err, ATS_EUSAGE, "%s: a site needs a name",
+					   site->cert_file ? site->cert_file : "(no certificate)");
+		snprintf(s->sites[i].name, sizeof(s->sites[i].name), "%s", site->name);
+		s->nsites = i + 1;
+		if (site->ocsp_file &&
+		    (rc = read_ocsp(site->ocsp_file, &s->sites[i].ocsp, &s->sites[i].ocsp_len, err)) != 0)
+			return rc;
+		if (!(s->sites[i].ctx = ctx_new(s, &one, err)))
+			return err ? err->code : ATS_ECRYPTO;
+	}
+	if (s->nsites) {
+		SSL_CTX_set_tlsext_servername_callback(s->ctx, servername_cb);
+		SSL_CTX_set_tlsext_servername_arg(s->ctx, s);
+	}
 	return 0;
+}
+
+void serve_tls_free(ats_serve *s)
+{
+	for (size_t i = 0; i < s->nsites; i++) {
+		SSL_CTX_free(s->sites[i].ctx);
+		free(s->sites[i].ocsp);
+	}
+	free(s->sites);
+	free(s->ocsp);
+	SSL_CTX_free(s->ctx);
+	s->sites = NULL;
+	s->ocsp = NULL;
+	s->ctx = NULL;
+	s->nsites = 0;
 }

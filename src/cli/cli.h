@@ -24,6 +24,7 @@ typedef struct cli_common {
 	char root_buf[4096];
 	const char *device_id; /* --device-id */
 	bool color;
+	ats_render_opts ro;    /* -w/--warning, -c/--critical: the nagios thresholds, every command */
 } cli_common;
 
 /* Every value of a repeatable option, in order; v is NULL-terminated, with room for two more. */
@@ -105,8 +106,11 @@ int cli_dispatch(const char *parent, const cli_command *subs, size_t nsubs, cons
 	"  --output FILE    write the report to FILE (atomically) instead of standard output\n"
 #define CLI_HELP_AT                                                                                \
 	"  --at TIME        judge validity at TIME (YYYY-MM-DD[THH:MM:SSZ], @EPOCH); default now\n"
+#define CLI_HELP_DAYS                                                                              \
+	"  -w, --warning DAYS   nagios: WARNING when a certificate has fewer days left (default 30)\n" \
+	"  -c, --critical DAYS  nagios: CRITICAL when fewer days left (default 7)\n"
 #define CLI_HELP_ID                                                                                \
-	"  --device-id ID   name this device in the report (default: hostname)\n"                  \
+	"  --device-id ID   name this device in the report (default: hostname)\n" CLI_HELP_DAYS     \
 	"  --help           this help\n"
 #define CLI_COMMON_HELP                                                                            \
 	CLI_HELP_FORMAT CLI_HELP_OUTPUT CLI_HELP_AT                                                \

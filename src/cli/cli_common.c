@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "base/curl_lazy.h"
+#include "base/redact.h"
 #include "base/util.h"
 
 #include <stdarg.h>
@@ -17,12 +18,20 @@ int cli_cores(int max)
 
 int cli_fail(const char *fmt, ...)
 {
-	va_list ap;
-	fputs("atscheck: ", stderr);
+	va_list ap, ap2;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	char *line = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (line)
+		vsnprintf(line, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	/* An option's value (a proxy URL) may carry a password: never on stderr. */
+	char *shown = ats_redact_text(line);
+	fprintf(stderr, "atscheck: %s\n", shown ? shown : "(out of memory)");
+	free(shown);
+	free(line);
 	return ATS_VERDICT_UNKNOWN;
 }
 
@@ -56,7 +65,7 @@ int cli_emit(json_t *report, const cli_common *c)
 {
 	ats_err err = {0};
 	char mid[64];
-	ats_render_opts ro = {.color = c->color && !c->output};
+	ats_render_opts ro = c->ro;
 	char host[256];
 	const char *id = c->device_id;
 
@@ -65,14 +74,18 @@ int cli_emit(json_t *report, const cli_common *c)
 		id = host;
 	}
 	ats_report_stamp(report, id, machine_id(mid));
+	ats_redact_json(report);
 	int code = (int)json_integer_value(json_object_get(report, "exit_code"));
 	/* Whatever the format, every input that could not be used gets its one line on stderr. */
 	size_t i;
 	json_t *p;
-	json_array_foreach(json_object_get(report, "problems"), i,
-			   p) if (strcmp(ats_json_str(p, "severity"), "UNKNOWN") == 0)
-		fprintf(stderr, "atscheck: %s\n", ats_json_str(p, "message"));
-	char *out = ats_report_render(report, c->fmt, &ro, &err);
+	json_array_foreach(json_object_get(report, "problems"), i, p)
+		if (strcmp(ats_json_str(p, "severity"), "UNKNOWN") == 0)
+			cli_fail("%s", ats_json_str(p, "message"));
+	ro.color = c->color && !c->output;
+	/* nagios: the plugin's status is the verdict with the day thresholds applied. */
+	char *out = c->fmt == ATS_FMT_NAGIOS ? ats_report_nagios(report, &ro, &code)
+					     : ats_report_render(report, c->fmt, &ro, &err);
 	json_decref(report);
 	if (!out)
 		return cli_fail("%s", err.msg);

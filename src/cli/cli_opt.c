@@ -20,6 +20,8 @@ static void common_init(cli_common *c)
 	c->fmt = ATS_FMT_TEXT;
 	c->now = time(NULL);
 	c->at = c->now;
+	c->ro.warn_days = 30;
+	c->ro.crit_days = 7;
 	const char *nc = getenv("NO_COLOR");
 	c->color = isatty(STDOUT_FILENO) && !(nc && *nc);
 }
@@ -53,6 +55,9 @@ static const cli_opt common_opts[] = {
 	{.name = "at", .kind = CLI_CALL, .fn = opt_at},
 	{.name = "root", .kind = CLI_CALL, .fn = opt_root},
 	{.name = "device-id", .kind = CLI_STR},
+	/* The nagios thresholds: every reporting command can be a Nagios plugin. */
+	{.name = "warning", .key = 'w', .kind = CLI_DAYS},
+	{.name = "critical", .key = 'c', .kind = CLI_DAYS},
 };
 #define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
 
@@ -65,11 +70,11 @@ static int hint(const char *name)
 int cli_usage_fail(cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "atscheck: %s: ", cmd->name);
+	char line[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	cli_fail("%s: %s", cmd->name, line); /* redacted: a mistyped option may hold a password */
 	cli_done(cmd);
 	return hint(cmd->name);
 }
@@ -167,6 +172,8 @@ static void common_table(cli_cmd *cmd, cli_opt *t)
 	t[2].dest = t[3].dest = &cmd->c;
 	t[1].dest = &cmd->c.output;
 	t[4].dest = &cmd->c.device_id;
+	t[5].dest = &cmd->c.ro.warn_days;
+	t[6].dest = &cmd->c.ro.crit_days;
 }
 
 int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
@@ -176,7 +183,7 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 		n++;
 	cli_opt common[NCOMMON];
 	struct option *lo = calloc(n + ncommon + 2, sizeof(*lo)); /* + --help, + the end */
-	char *shortopts = calloc(2 * n + 2, 1), *sp = shortopts;
+	char *shortopts = calloc(2 * (n + ncommon) + 2, 1), *sp = shortopts;
 	int rc = CLI_GO, opt;
 	char buf[256];
 
@@ -199,10 +206,12 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 				*sp++ = ':';
 		}
 		o->given = 0;
-		if (o->kind == CLI_LIST) {
+		bool shared = false; /* two names of one list (--bundle, --cacert): one allocation */
+		for (size_t j = 0; j < i && j < n && o->kind == CLI_LIST; j++)
+			shared |= opts[j].kind == CLI_LIST && opts[j].dest == o->dest;
+		if (o->kind == CLI_LIST && !shared) {
 			cli_list *l = o->dest;
-			l->n = 0;
-			/* Two options may share one list (check's --cacert and --bundle). */
+			l->n = 0; /* two options may share one list (check: --cacert and --bundle) */
 			if (!l->v && !(l->v = calloc((size_t)argc + 3, sizeof(char *)))) {
 				rc = cli_fail("%s: out of memory", cmd->name);
 				goto out;
@@ -223,8 +232,9 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 		} else {
 			size_t i = (size_t)opt - KEY_BASE;
 			if (opt < KEY_BASE)
-				for (i = 0; i < n && opts[i].key != opt; i++)
-					;
+				for (i = 0; i < n + ncommon; i++)
+					if ((i < n ? &opts[i] : &common[i - n])->key == opt)
+						break;
 			cli_opt *o = i < n ? &opts[i] : &common[i - n];
 			const char *why = take(o, optarg, buf);
 			if (why)
@@ -232,6 +242,7 @@ int cli_parse(cli_cmd *cmd, cli_opt *opts, int argc, char **argv)
 		}
 	}
 	if (rc == CLI_GO) {
+		cmd->c.ro.days_set = ncommon && common[5].given + common[6].given > 0;
 		cmd->args = argv + optind;
 		cmd->nargs = argc - optind;
 		if (cmd->nargs > cmd->max_args)

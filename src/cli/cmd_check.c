@@ -10,12 +10,14 @@ static const char usage[] =
 	"Usage: atscheck [check] [--endpoint URL] [--cacert FILE] [--capath DIR] [--resolve H:P:A]\n"
 	"                [--timeout SECONDS] [--proxy URL] [--sdk-config FILE]... [--warn-days N]\n"
 	"                [--region na|eu|fe] [--offline] [--root DIR] [--at TIME] [--format FMT]\n"
-	"                [--output FILE]\n\n"
+	"                [--output FILE] [--ats-roots [--require-revocation] [--port N]]\n\n"
 	"The main job, in one verdict: audits the trust stores this device uses for the six ATS CAs,\n"
 	"probes the ATS test endpoint and the AVS gateway this device uses (its SDK config's, else\n"
 	"--region's, else the SDK's default; with --endpoint only a named gateway) over HTTP/2 and\n"
-	"HTTP/1.1 with this device's libcurl, and says what keeps it from AVS and how to fix it. With --root DIR the image is audited (an image is\n"
-	"not probed: use atscheck chain for that).\n\n" PROBE_HELP
+	"HTTP/1.1 with this device's libcurl, and says what keeps it from AVS and how to fix it. With\n"
+	"--root DIR the image is audited (an image is not probed: use atscheck chain for that). With\n"
+	"--ats-roots, Amazon Trust Services' 15 test hosts are probed too and their matrix folds into\n"
+	"the verdict.\n\n" PROBE_HELP
 	"  --bundle FILE      same as --cacert (audited and probed with)\n"
 	"  --sdk-config FILE  AlexaClientSDKConfig.json, repeatable (merged in order, as the SDK does):\n"
 	"                     its trust (CA file + CURLOPT_CAPATH) is audited and probed with, its\n"
@@ -68,8 +70,14 @@ int cmd_check(int argc, char **argv)
 			      "against it";
 	else if (offline)
 		co.no_probe = "--offline";
-	rc = probe_cli_finish(&p, &cmd.c, &cmd.err) != 0 ||
-	     (co.probe = p.o, ats_check_run(&co, &cmd.report, &cmd.err) != 0);
+	rc = probe_cli_finish(&p, &cmd.c, &cmd.err) != 0;
+	ats_roots_opts ro = {.probe = p.o, .port = p.port, .require_revocation = p.require_revocation};
+	if (!rc) {
+		co.probe = p.o;
+		if (p.ats_roots)
+			co.ats_roots = &ro;
+		rc = ats_check_run(&co, &cmd.report, &cmd.err) != 0;
+	}
 	probe_cli_free(&p);
 	return cli_end(&cmd, rc);
 }

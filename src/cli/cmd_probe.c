@@ -1,5 +1,7 @@
 #include "cmd_probe.h"
 
+#include "probe/ats_roots.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,9 @@
 static const char usage[] =
 	"Usage: atscheck probe [--endpoint URL] [--http2] [--http1.1] [--cacert FILE | --capath DIR]\n"
 	"                      [--resolve HOST:PORT:ADDR] [--timeout SECONDS] [--proxy URL]\n"
-	"                      [--save-chain FILE] [--at TIME] [--format FMT] [--output FILE]\n\n"
+	"                      [--save-chain FILE] [--at TIME] [--format FMT] [--output FILE]\n"
+	"       atscheck probe --ats-roots [--require-revocation] [--port N] [store, --resolve,\n"
+	"                      --proxy, --timeout, --at, --lab-roots, --format as above]\n\n"
 	"Connects to the ATS test endpoint the way this device's libcurl and OpenSSL would, over\n"
 	"HTTP/2 and HTTP/1.1 at once: TLS 1.2 or newer, full verification, partial chains refused (a\n"
 	"pass proves the root really is in the store). Reports per probe the address, DNS / TCP / TLS /\n"
@@ -44,6 +48,9 @@ int probe_cli_finish(probe_cli *p, const cli_common *c, ats_err *err)
 				   errno == ENOENT ? "no such file" : "not a readable file");
 	if (p->o.capath && (stat(p->o.capath, &st) != 0 || !S_ISDIR(st.st_mode)))
 		return ats_err_set(err, ATS_EUSAGE, "--capath %s: not a directory", p->o.capath);
+	if (!p->ats_roots && (p->port || p->require_revocation))
+		return ats_err_set(err, ATS_EUSAGE,
+				   "--port and --require-revocation apply only with --ats-roots");
 	if (p->lab_file) {
 		if (ats_lab_roots_load(p->lab_file, &p->lab, &lerr) != 0)
 			return ats_err_set(err, ATS_EUSAGE, "--lab-roots %s", lerr.msg);
@@ -74,13 +81,22 @@ int cmd_probe(int argc, char **argv)
 	int rc = cli_parse(&cmd, opts, argc, argv);
 	if (rc != CLI_GO)
 		return rc;
-	if (cmd.c.root)
+	if (cmd.c.root) {
 		rc = cli_usage_fail(&cmd,
 				    "--root does not apply (a probe runs on this device); use "
 				    "atscheck chain --root for an image");
-	else
-		rc = cli_end(&cmd, probe_cli_finish(&p, &cmd.c, &cmd.err) != 0 ||
-					   ats_probe_run(&p.o, &cmd.report, &cmd.err) != 0);
+	} else if (p.ats_roots && (p.o.url || p.o.http2 || p.o.http11 || p.o.save_chain)) {
+		rc = cli_usage_fail(&cmd, "--ats-roots probes its own 15 hosts: --endpoint, --http2, "
+					  "--http1.1 and --save-chain do not apply");
+	} else if (probe_cli_finish(&p, &cmd.c, &cmd.err) != 0) {
+		rc = cli_end(&cmd, 1);
+	} else if (p.ats_roots) {
+		ats_roots_opts ro = {.probe = p.o, .port = p.port,
+				     .require_revocation = p.require_revocation};
+		rc = cli_end(&cmd, ats_roots_run(&ro, &cmd.report, &cmd.err) != 0);
+	} else {
+		rc = cli_end(&cmd, ats_probe_run(&p.o, &cmd.report, &cmd.err) != 0);
+	}
 	probe_cli_free(&p);
 	return rc;
 }

@@ -11,6 +11,8 @@ typedef struct probe_cli {
 	cli_list resolve;
 	const char *lab_file;
 	ats_lab_roots *lab;
+	bool ats_roots, require_revocation; /* probe --ats-roots, check --ats-roots */
+	int port;                           /* the test hosts' port; 0: 443 */
 } probe_cli;
 
 const char *probe_cli_resolve(void *dest, const char *v, char *buf);
@@ -25,7 +27,10 @@ const char *probe_cli_resolve(void *dest, const char *v, char *buf);
 	{.name = "proxy", .kind = CLI_STR, .dest = &(p)->o.proxy},                                 \
 	{.name = "save-chain", .kind = CLI_STR, .dest = &(p)->o.save_chain},                       \
 	{.name = "lab-roots", .kind = CLI_STR, .dest = &(p)->lab_file},                           \
-	CLI_OPT_LIBCURL
+	CLI_OPT_LIBCURL,                                                                        \
+	{.name = "ats-roots", .kind = CLI_FLAG, .dest = &(p)->ats_roots},                          \
+	{.name = "port", .kind = CLI_INT, .dest = &(p)->port, .lo = 1, .hi = 65535},               \
+	{.name = "require-revocation", .kind = CLI_FLAG, .dest = &(p)->require_revocation}
 
 #define PROBE_HELP                                                                                \
 	"  --endpoint URL     the endpoint (default " ATS_PROBE_DEFAULT_URL ")\n"                  \
@@ -37,9 +42,14 @@ const char *probe_cli_resolve(void *dest, const char *v, char *buf);
 	"  --timeout SECONDS  give up after this long (default 10)\n"                               \
 	"  --proxy URL        go through this proxy (https_proxy / no_proxy are honoured anyway)\n" \
 	"  --save-chain FILE  write the chain the server sent (PEM), for atscheck chain\n"          \
-	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"    \
+	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"     \
 	"  --libcurl FILE     probe (and take the CA defaults) through this libcurl, e.g. the one an\n" \
-	"                     AVS SDK build links (/usr/local/lib/libcurl.so.4, libcurl-gnutls)\n"
+	"                     AVS SDK build links (/usr/local/lib/libcurl.so.4, libcurl-gnutls)\n" \
+	"  --ats-roots        probe Amazon Trust Services' 15 test hosts instead: good., expired.\n" \
+	"                     and revoked.scaNa.amazontrust.com (N=0..4), all at once; a matrix per\n" \
+	"                     root and key type\n"                                                  \
+	"  --port N           with --ats-roots: the test hosts' port (default 443)\n"             \
+	"  --require-revocation  with --ats-roots: a revoked chain not noticed is CRITICAL\n"
 
 /* Checks the options once all are read (files exist, lab roots load); an ATS_E* code when bad. */
 int probe_cli_finish(probe_cli *p, const cli_common *c, ats_err *err);

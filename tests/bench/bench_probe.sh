@@ -23,8 +23,7 @@ port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
 url="https://localhost:$port/"; res="localhost:$port:127.0.0.1"
 cat /etc/ssl/certs/ca-certificates.crt "$d/trust.pem" > "$T/system-plus.pem" 2>/dev/null || cp "$d/trust.pem" "$T/system-plus.pem"
 
-now_us() { date +%s%6N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+. "$ATS_SOURCE_DIR/tests/lib/bench.sh"
 
 ours() { "$ATSCHECK" probe --endpoint "$url" --resolve "$res" --cacert "$1" --format json >/dev/null; }
 theirs() {
@@ -35,12 +34,7 @@ theirs() {
 for store in trust.pem system-plus.pem; do
   f=$T/$store; [ "$store" = trust.pem ] && f=$d/trust.pem
   certs=$(grep -c 'BEGIN CERTIFICATE' "$f")
-  : > "$T/ours"; : > "$T/theirs"
-  for _ in $(seq 1 "$N"); do  # paired and interleaved, so machine noise hits both alike
-    t0=$(now_us); ours "$f"; t1=$(now_us); theirs "$f"; t2=$(now_us)
-    echo $((t1 - t0)) >> "$T/ours"; echo $((t2 - t1)) >> "$T/theirs"
-  done
-  o=$(median < "$T/ours"); c=$(median < "$T/theirs")
+  paired "$N" "$f"
   awk -v o="$o" -v c="$c" -v n="$N" -v s="$store" -v k="$certs" 'BEGIN {
     printf "probe h2+h1.1 (%s, %d certificates), median of %d:\n", s, k, n
     printf "  atscheck probe (both in parallel)   %8.1f ms\n", o / 1000

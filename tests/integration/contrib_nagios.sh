@@ -12,8 +12,8 @@ nag() { sh "$PLUGIN" "$@"; }
 
 expect_exit 0 "OK: six CAs, -w 30 -c 7" nag -C audit -w 30 -c 7 -- --bundle "$T/six.pem" --at 2030-01-01
 check "one status line with perfdata" grep -q '^ATSCHECK OK - audit: all checks passed | ' "$T/out"
-check "one perfdata item per CA" test "$(head -1 "$T/out" | grep -oE "'[^']+'=-?[0-9]+;30;7;;" | wc -l)" -eq 6
-check "Amazon Root CA 1 days left at 2030-01-01 (2938)" grep -qF "'Amazon Root CA 1 (six.pem)'=2938;30;7;;" "$T/out"
+check "one perfdata item per CA" test "$(head -1 "$T/out" | grep -oE "'[^']+'=-?[0-9]+;30:;7:;0;" | wc -l)" -eq 6
+check "Amazon Root CA 1 days left at 2030-01-01 (2938)" grep -qF "'Amazon Root CA 1 (six.pem)'=2938;30:;7:;0;" "$T/out"
 expect_exit 1 "WARNING: within -w (Starfield Class 2 has 1640 days at 2030)" nag -C audit -w 2000 -c 100 -- --bundle "$T/six.pem" --at 2030-01-01
 check "status line names the CA" grep -q '^ATSCHECK WARNING - .*Starfield Class 2 Certification Authority expires in 1640 days' "$T/out"
 expect_exit 2 "CRITICAL: within -c" nag -C audit -w 3000 -c 2000 -- --bundle "$T/six.pem" --at 2030-01-01

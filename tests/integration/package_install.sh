@@ -12,6 +12,7 @@
 # the native architecture: a cross build's package is checked by package_deb.sh.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
 . "$ATS_SOURCE_DIR/tests/lib/units.sh"
+. "$ATS_SOURCE_DIR/tests/lib/lab.sh"
 : "${ATS_BUILD_DIR:?}"
 t0=$(date +%s)
 
@@ -137,13 +138,8 @@ elif ! timeout 60 systemd-nspawn -q --register=no --keep-unit -D "$R" --pipe /bi
   echo "SKIPPED: the service's real run (systemd-nspawn cannot start a container on this machine)"
 else
   unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
-  "$ATS_BUILD_DIR/tests/mkpki" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" >/dev/null || fail "mkpki"
-  d=$T/pki/good
-  "$ATSCHECK" serve --cert "$d/server-cert.pem" --key "$d/server.key" --chain "$d/server-chain.pem" \
-    --listen 127.0.0.1:0 --quiet >"$T/serve.out" 2>"$T/serve.err" &
-  _pids+=($!)
-  for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+  lab_serve
+  d=$g
   check "the look-alike endpoint listens on 127.0.0.1:$port" test -n "$port"
   mkdir -p "$R/etc/atscheck-test"
   cp "$d/lab.pem" "$d/trust.pem" "$R/etc/atscheck-test/"

@@ -22,8 +22,8 @@ dev crit-1 site-b --bundle "$T/garbage.pem"
 for i in 6 7; do
   jq '.tool.libcurl = "7.64.0"' "$F/site-a/ok-1.json" | jq ".device = \"ok-$i\"" > "$F/site-a/ok-$i.json"
 done
-# warn-1 reported twice: the older file said CRITICAL; the newer (WARNING) counts.
-jq '.verdict = "CRITICAL" | .exit_code = 2' "$F/site-b/warn-1.json" > "$F/site-a/warn-1-old.json"
+# warn-1 reported twice: the older report (by its own time) said CRITICAL; the newer (WARNING) counts.
+jq '.verdict = "CRITICAL" | .exit_code = 2 | .at = "2033-12-31T00:00:00Z"' "$F/site-b/warn-1.json" > "$F/site-a/warn-1-old.json"
 touch -d '2020-01-01' "$F/site-a/warn-1-old.json"
 # Unusable files, each must be counted and named.
 head -c 300 "$F/site-a/ok-1.json" > "$F/site-a/truncated.json"
@@ -92,9 +92,9 @@ mkdir "$T/pis"
 for m in aaaaaaaa bbbbbbbb; do
   jq --arg m "${m}000000000000000000000000" '.device = "raspberrypi" | .machine_id = $m' "$F/site-a/ok-1.json" > "$T/pis/$m.json"
 done
-jq '.device = "raspberrypi" | .machine_id = "aaaaaaaa000000000000000000000000"' "$F/site-b/warn-3.json" > "$T/pis/aaaa-newer.json"
+jq '.device = "raspberrypi" | .machine_id = "aaaaaaaa000000000000000000000000" | .at = "2034-01-01T00:30:00Z"' "$F/site-b/warn-3.json" > "$T/pis/aaaa-newer.json"
 touch -d '2030-01-01' "$T/pis/aaaa-newer.json"
-"$ATSCHECK" report merge "$T/pis" --format json > "$T/pis.json" 2>/dev/null
+"$ATSCHECK" report merge "$T/pis" --at $AT --format json > "$T/pis.json" 2>/dev/null
 check "same host name, two machine ids: two devices, named apart" \
   jq -e '[.devices[].device] == ["raspberrypi@aaaaaaaa", "raspberrypi@bbbbbbbb"] and .files.duplicates == 1' "$T/pis.json"
 check "the same machine twice counts once, newest report" jq -e '.devices[0].verdict == "WARNING"' "$T/pis.json"

@@ -5,19 +5,11 @@
 # perfdata read the probe's real fields (name, times_ms, http.status, certificates.sent).
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
 XSD="$ATS_SOURCE_DIR/reports/junit.xsd"
-MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
+. "$ATS_SOURCE_DIR/tests/lib/lab.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
 
-"$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" > "$T/mkpki.out" 2>&1 ||
-  { fail "mkpki: $(head -3 "$T/mkpki.out")"; finish; }
-g=$T/pki/good
-"$ATSCHECK" serve --cert "$g/server-cert.pem" --key "$g/server.key" --chain "$g/server-chain.pem" \
-  --listen 127.0.0.1:0 --quiet > "$T/serve.out" 2> "$T/serve.err" &
-_pids+=($!)
-for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+lab_serve || finish
 check "serve is listening" test -n "$port"
-P=(--endpoint "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --lab-roots "$g/lab.pem" --timeout 3)
 
 # series NAME FILE: how many lines are exactly NAME (a whole sample line).
 series() { grep -cxF "$1" "$2"; }

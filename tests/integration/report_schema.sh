@@ -2,7 +2,7 @@
 # Real JSON reports of every atscheck command, passing and failing, validated against
 # reports/schema.json with python3-jsonschema (tests/lib/validate_report.py): audit, bundle,
 # probe and chain and check against `atscheck serve` on 127.0.0.1 with a PKI mkpki makes here,
-# selftest, dha verify (one file, --dir), dha provision, dak csr, install (--dry-run and real,
+# selftest, dha verify (one file, --dir), dha provision, dha sign, dha log merge, dak csr, install (--dry-run and real,
 # into scratch roots), report merge of all of them. Each report's exit_code must be the
 # process's. Reports broken on purpose must be rejected.
 . "$ATS_SOURCE_DIR/tests/lib/common.sh"
@@ -131,6 +131,13 @@ report provision "dha provision" 0 "${PROV[@]}" --dak-key "$D/dak.key" --out "$D
 report provision-again "dha provision" 0 "${PROV[@]}" --dak-key "$D/dak.key" --out "$D/batch"
 cp "$D/dak.key" "$D/open.key" && chmod 644 "$D/open.key"
 report provision-open-key "dha provision" 1 "${PROV[@]}" --dak-key "$D/open.key" --allow-open-dak-key --out "$D/batch2"
+mkdir -p "$D/csrs" && for c in "$D"/batch/*/device.csr; do cp "$c" "$D/csrs/$(basename "$(dirname "$c")").csr"; done
+head -c 100 /dev/urandom > "$D/csrs/zz-bad.csr"
+SIGN=(dha sign --config "$D/device.conf" --dak-cert "$D/dak.pem" --dak-key "$D/dak.key" --jobs 2)
+report sign "dha sign" 2 "${SIGN[@]}" --dir "$D/csrs" --out "$D/signed"
+report sign-one "dha sign" 0 "${SIGN[@]}" "$(ls "$D"/csrs/*.csr | head -1)" --id one-device --out "$D/signed1"
+report log-merge "dha log merge" 0 dha log merge "$D/signed" --out "$D/upload"
+report log-merge-dup "dha log merge" 2 dha log merge "$D/signed" "$D/signed1" --out "$D/upload2"  # one key twice
 devs=("$D"/batch/*-00000?)
 d=${devs[0]}
 report dha-good "dha verify" 0 dha verify "$d/certificate.pem" --key "$d/private_key.pem" \
@@ -195,7 +202,7 @@ report merge-baseline merge 2 report merge "$T"/fleet/*.json --baseline "$R/merg
 # --- Every command is covered; every report is valid. ---
 cmds=$(jq -r .command "$R"/*.json | sort -u | tr '\n' ',')
 check "every command has real reports here ($cmds)" test "$cmds" = \
-  "audit,bundle,chain,check,dak csr,dha provision,dha verify,install,merge,probe,selftest,"
+  "audit,bundle,chain,check,dak csr,dha log merge,dha provision,dha sign,dha verify,install,merge,probe,selftest,"
 "$PY" "$VALIDATE" "$SCHEMA" "$R"/*.json > "$T/valid.out" 2>&1
 vrc=$?
 for f in "$R"/*.json; do

@@ -4,6 +4,7 @@
 #include "report/report.h"
 #include "report/report_merge.h"
 #include "report/report_merge_json.h"
+#include "report/report_merge_int.h"
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -239,5 +240,85 @@ Test(merge, nothing_found_is_unknown_not_an_error)
 	cr_expect_eq(json_integer_value(json_object_get(s, "exit_code")), 3);
 	json_decref(s);
 	cr_expect_neq(ats_merge_run(paths, 0, &o, &s, &err), 0, "no path is bad usage");
+	tu_rmtree(dir);
+}
+
+Test(merge_pick, keeps_the_smallest_by_key_then_name_whatever_the_order)
+{
+	pick p;
+	char name[32];
+	ats_pick_init(&p, 20);
+	/* 1,000 names in a scrambled order; key 1 for even numbers, 0 for odd */
+	for (unsigned i = 0; i < 1000; i++) {
+		unsigned k = (i * 7919u) % 1000u;
+		snprintf(name, sizeof(name), "dev-%04u", k);
+		if (ats_pick_wants(&p, k % 2 == 0, name))
+			cr_assert_eq(ats_pick_add(&p, k % 2 == 0, name, NULL), 0);
+		else
+			p.seen++;
+	}
+	ats_pick_finish(&p);
+	cr_expect_eq(p.seen, 1000);
+	cr_assert_eq(p.n, 20);
+	for (unsigned i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "dev-%04u", 2 * i + 1); /* the odd ones (key 0) first */
+		cr_expect_str_eq(p.v[i].name, name);
+	}
+	ats_pick_free(&p);
+}
+
+Test(merge_time, parses_report_times_and_refuses_others)
+{
+	cr_expect_eq(ats_merge_parse_time("2034-01-01T00:00:00Z"), 2019686400);
+	cr_expect_eq(ats_merge_parse_time("2034-01-01"), 2019686400);
+	cr_expect_eq(ats_merge_parse_time("2030-05-31T12:00:00.250Z"), 1906459200);
+	cr_expect_eq(ats_merge_parse_time("1970-01-01T00:00:01Z"), 1);
+	cr_expect_eq(ats_merge_parse_time("2034-13-01T00:00:00Z"), -1);
+	cr_expect_eq(ats_merge_parse_time("yesterday"), -1);
+	cr_expect_eq(ats_merge_parse_time("2034-01-01T00:00"), -1);
+}
+
+static void write_at(const char *dir, const char *name, const char *device, const char *at, time_t mtime)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "{\"command\":\"audit\",\"verdict\":\"OK\",\"exit_code\":0,\"device\":\"%s\"%s%s%s,"
+		 "\"problems\":[]}", device, at ? ",\"at\":\"" : "", at ? at : "", at ? "\"" : "");
+	tu_write_str(tu_path(dir, name), text);
+	struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+	utimensat(AT_FDCWD, tu_path(dir, name), ts, 0);
+}
+
+Test(merge, stale_future_and_timeless_reports_by_their_own_time)
+{
+	char *dir = tu_tmpdir();
+	const time_t at = 2019686400; /* 2034-01-01 */
+	write_at(dir, "fresh.json", "fresh", "2033-12-31T12:00:00Z", 0);
+	write_at(dir, "old.json", "old", "2033-12-25T00:00:00Z", at); /* its file is new: the report counts */
+	write_at(dir, "ahead.json", "ahead", "2040-01-01T00:00:00Z", at - 10 * 86400);
+	write_at(dir, "none.json", "none", NULL, at - 3600);
+	/* "fresh" again, older by its own time though its file is newer: superseded */
+	write_at(dir, "fresh-old.json", "fresh", "2033-12-20T00:00:00Z", at);
+	const char *paths[] = {dir};
+	ats_merge_opts o = {.at = at, .horizon_days = 1, .jobs = 2};
+	json_t *s = NULL;
+	ats_err err = {0};
+	cr_assert_eq(ats_merge_run(paths, 1, &o, &s, &err), 0, "%s", err.msg);
+	json_t *st = json_object_get(s, "stale");
+	cr_expect_eq(json_integer_value(json_object_get(st, "devices")), 2, "old, and ahead (by its file)");
+	cr_expect_str_eq(json_string_value(json_array_get(json_object_get(st, "device_ids"), 0)), "ahead",
+			 "the longest silent first");
+	cr_expect_str_eq(json_string_value(json_array_get(json_object_get(st, "device_ids"), 1)), "old");
+	json_t *rt = json_object_get(s, "report_time");
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(rt, "future"), "reports")), 1);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(rt, "missing"), "reports")), 1);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s, "files"), "superseded")), 1);
+	json_t *d;
+	size_t i;
+	json_array_foreach(json_object_get(s, "devices"), i, d)
+		if (strcmp(ats_json_str(d, "device"), "fresh") == 0)
+			cr_expect(strstr(ats_json_str(d, "file"), "/fresh.json") != NULL, "the newer report by time");
+	cr_expect_str_eq(ats_json_str(s, "verdict"), "WARNING", "stale devices need a look");
+	json_decref(s);
 	tu_rmtree(dir);
 }

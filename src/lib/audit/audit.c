@@ -244,6 +244,8 @@ static json_t *store_json(const ats_store *s)
 	json_t *j = json_pack("{s:s, s:s, s:O, s:i, s:O}", "path", s->path, "kind",
 			      ats_store_kind_name(s->kind), "labels", s->labels, "certificates",
 			      (int)s->n, "entry_problems", s->problems);
+	if (s->problems_omitted)
+		json_object_set_new(j, "entry_problems_omitted", json_integer((json_int_t)s->problems_omitted));
 	json_object_set_new(j, "error", s->error ? json_string(s->error) : json_null());
 	if (s->aliases)
 		json_object_set(j, "aliases", s->aliases);
@@ -340,6 +342,13 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 			ats_report_problem_cause(into, "store-entry-broken", ATS_VERDICT_WARNING, s->path, NULL, msg,
 					   "OpenSSL may skip or refuse this entry: repair or remove it");
 			sv = ats_verdict_worst(sv, ATS_VERDICT_WARNING);
+		}
+		if (s->problems_omitted) {
+			snprintf(msg, sizeof(msg), "%s: and %zu more broken entries, not listed (atscheck "
+				 "lists the first %d of a store)", s->path, s->problems_omitted,
+				 ATS_STORE_PROBLEMS_MAX);
+			ats_report_problem_cause(problems, "store-entry-broken", ATS_VERDICT_WARNING, s->path, NULL, msg,
+					   "OpenSSL may skip or refuse these entries: repair or remove them");
 		}
 		if (s->error) {
 			sv = s->user_given ? ATS_VERDICT_UNKNOWN : ATS_VERDICT_CRITICAL;

@@ -19,6 +19,20 @@ static int push_front(char *todo, size_t n, const char *prefix)
 	return 0;
 }
 
+int ats_root_check(const char *root, ats_err *err)
+{
+	struct stat st;
+	if (!root || !*root)
+		return 0;
+	if (stat(root, &st) != 0)
+		return ats_err_set(err, ATS_EUSAGE, "%s: cannot use as an image root: %s", root,
+				   strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (an image's root folder is "
+				   "expected, e.g. a mounted or unpacked rootfs)", root);
+	return 0;
+}
+
 int ats_root_path(const char *root, const char *path, char *out, size_t n, ats_err *err)
 {
 	char todo[PATH_MAX * 2], done[PATH_MAX], host[PATH_MAX * 2], link[PATH_MAX];
@@ -51,11 +65,11 @@ int ats_root_path(const char *root, const char *path, char *out, size_t n, ats_e
 		if (strcmp(comp, ".") == 0)
 			continue;
 		if (strcmp(comp, "..") == 0) {
+			/* ".." at the image's root stays there, as the booted device (and chroot)
+			 * resolves it: nothing above the root is ever reached. */
 			char *last = strrchr(done, '/');
-			if (!last)
-				return ats_err_set(err, ATS_EIO,
-						   "%s: a link escapes the image root %s", path, root);
-			*last = '\0';
+			if (last)
+				*last = '\0';
 			continue;
 		}
 		size_t dl = strlen(done);

@@ -13,10 +13,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+	       : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+int ats_file_open_regular(const char *path, const char *label, struct stat *st, ats_err *err)
+{
+	struct stat own;
+	if (!st)
+		st = &own;
+	if (!label)
+		label = path;
+	/* O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0) {
+		ats_err_set(err, ATS_EIO, "%s: cannot stat: %s", label, strerror(errno));
+	} else if (S_ISDIR(st->st_mode)) {
+		ats_err_set(err, ATS_EIO, "%s: is a directory, expected a file", label);
+	} else if (!S_ISREG(st->st_mode)) {
+		ats_err_set(err, ATS_EIO, "%s: not a regular file (%s)", label, file_kind(st->st_mode));
+	} else {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl != -1 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+			return fd;
+		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+	}
+	close(fd);
+	return -1;
+}
+
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
 		  ats_err *err)
 {
-	int fd = -1, rc = ATS_EIO;
+	int fd, rc = ATS_EIO;
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t got = 0;
@@ -25,23 +60,8 @@ int ats_file_read(const char *path, const char *label, unsigned char **data, siz
 	*len = 0;
 	if (!label)
 		label = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+	if ((fd = ats_file_open_regular(path, label, &st, err)) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		ats_err_set(err, ATS_EIO, "%s: cannot stat: %s", label, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ats_err_set(err, ATS_EIO, "%s: is a directory, expected a file", label);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ats_err_set(err, ATS_EIO, "%s: not a regular file", label);
-		goto out;
-	}
 	if ((unsigned long long)st.st_size > ATS_MAX_INPUT) {
 		ats_err_set(err, ATS_EIO, "%s: too large (%lld bytes; the limit is %u MiB)", label,
 			    (long long)st.st_size, ATS_MAX_INPUT / (1024 * 1024));
@@ -256,4 +276,57 @@ void ats_wipe(void *p, size_t n)
 {
 	if (p)
 		OPENSSL_cleanse(p, n);
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] > 0x9f) ||
+	    (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+const char *ats_utf8_clean(const char *s, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = 0;
+	if (!cap)
+		return out;
+	while (*p) {
+		size_t n = utf8_seq(p, strlen((const char *)p));
+		if (n) {
+			if (k + n >= cap)
+				break;
+			memcpy(out + k, p, n);
+			k += n;
+			p += n;
+		} else {
+			if (k + 4 >= cap)
+				break;
+			snprintf(out + k, cap - k, "\\x%02x", *p++);
+			k += 4;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+bool ats_utf8_valid(const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	for (size_t k; n; p += k, n -= k)
+		if (!(k = utf8_seq(p, n)))
+			return false;
+	return true;
 }

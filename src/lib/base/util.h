@@ -11,6 +11,13 @@
  * 2 GB file is refused before any of it is read. */
 #define ATS_MAX_INPUT (64u * 1024u * 1024u)
 
+/* Opens a file for reading only when it is a regular file, without ever blocking on the open: a
+ * directory, FIFO, device or socket is refused with one message naming `label` (path when NULL).
+ * Returns a blocking descriptor (O_CLOEXEC), or -1 with err set; st, when given, is its fstat.
+ * Every reader of a named input goes through this (or ats_file_read, which does). */
+struct stat;
+int ats_file_open_regular(const char *path, const char *label, struct stat *st, ats_err *err);
+
 /* Reads a regular file whole (NUL-terminated for convenience; *len excludes the NUL). Refuses
  * directories, devices, FIFOs and files over ATS_MAX_INPUT with a message naming `label`. */
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
@@ -34,6 +41,14 @@ const char *ats_time_format(time_t t, char *buf, size_t n);
 /* ASN1_TIME to time_t; -1 on failure. */
 struct asn1_string_st;
 time_t ats_asn1_time_to_time(const struct asn1_string_st *t);
+
+/* s as valid UTF-8 in out (cap bytes, always NUL-terminated): each byte that is not part of a
+ * well-formed sequence becomes the four characters "\xNN", so a file or device name in another
+ * encoding stays visible and distinct in JSON (which holds only UTF-8) instead of being dropped.
+ * Returns out. */
+const char *ats_utf8_clean(const char *s, char *out, size_t cap);
+/* Whether n bytes are well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+bool ats_utf8_valid(const void *s, size_t n);
 
 /* Wipes a buffer in a way the compiler keeps. */
 void ats_wipe(void *p, size_t n);

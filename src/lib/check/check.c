@@ -172,7 +172,7 @@ static json_t *probe_cause(const json_t *probe)
 /* The one thing to say first: what keeps this device from AVS (a probe's cause: the test
  * endpoint's, then the gateway's), else the worst problem, else that all is well. */
 static json_t *summary(const json_t *audit, const json_t *probe, const json_t *gw_probe,
-		       ats_verdict v)
+		       const json_t *roots, ats_verdict v)
 {
 	size_t i;
 	json_t *p, *c;
@@ -183,6 +183,10 @@ static json_t *summary(const json_t *audit, const json_t *probe, const json_t *g
 			return json_pack("{s:s, s:s, s:s}", "cause",
 					 *ats_json_str(p, "cause") ? ats_json_str(p, "cause") : "store",
 					 "message", ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
+	json_array_foreach(json_object_get(roots, "problems"), i, p)
+		if (strcmp(ats_json_str(p, "severity"), ats_verdict_name(v)) == 0)
+			return json_pack("{s:s, s:s, s:s}", "cause", ats_json_str(p, "cause"), "message",
+					 ats_json_str(p, "message"), "fix", ats_json_str(p, "fix"));
 	return json_pack("{s:s, s:s, s:s}", "cause", "ok", "message",
 			 probe ? "this device trusts ATS and reaches the endpoint over HTTP/2"
 			       : "this device's trust stores hold the ATS CAs",
@@ -193,7 +197,7 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 {
 	ats_store_list *stores = NULL;
 	json_t *audit = NULL, *probe = NULL, *gw_probe = NULL, *r = NULL, *problems = NULL;
-	json_t *endpoints = NULL;
+	json_t *endpoints = NULL, *roots = NULL;
 	int rc;
 	char t[32];
 	gateway g;
@@ -222,6 +226,8 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 		probe = reps[0];
 		gw_probe = reps[1];
 	}
+	if (!o->no_probe && o->ats_roots && (rc = ats_roots_run(o->ats_roots, &roots, err)) != 0)
+		goto out;
 	r = json_object();
 	problems = json_array();
 	if (!r || !problems) {
@@ -236,6 +242,10 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	take_problems(problems, audit, "audit");
 	take_problems(problems, probe, "probe");
 	take_problems(problems, gw_probe, "gateway");
+	if (roots) {
+		v = ats_verdict_worst(v, (ats_verdict)json_integer_value(json_object_get(roots, "exit_code")));
+		take_problems(problems, roots, "ats-roots");
+	}
 	if (probe)
 		v = ats_verdict_worst(v, family_findings(audit, probe, ats_json_str(probe, "endpoint"),
 							 "probe", problems));
@@ -255,7 +265,7 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "at", json_string(ats_time_format(o->audit.at, t, sizeof(t))));
 	if (o->audit.root)
 		json_object_set_new(r, "root", json_string(o->audit.root));
-	json_object_set_new(r, "summary", summary(audit, probe, gw_probe, v));
+	json_object_set_new(r, "summary", summary(audit, probe, gw_probe, roots, v));
 	json_object_set_new(r, "endpoints", endpoints);
 	endpoints = NULL;
 	json_object_set_new(r, "audit", audit);
@@ -270,6 +280,11 @@ int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "gateway", gateway_json(&g, gw_probe, o->no_probe ? o->no_probe
 						       : "the same endpoint as the probe"));
 	gw_probe = NULL;
+	if (roots) {
+		json_object_set(r, "checks", json_object_get(roots, "checks"));
+		json_object_set_new(r, "ats_roots", roots);
+		roots = NULL;
+	}
 	ats_report_close(r, v, problems);
 	problems = NULL;
 	*report = r;
@@ -280,6 +295,7 @@ out:
 	json_decref(probe);
 	json_decref(gw_probe);
 	json_decref(endpoints);
+	json_decref(roots);
 	json_decref(r);
 	json_decref(problems);
 	return rc;

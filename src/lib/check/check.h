@@ -10,6 +10,7 @@
 #define ATS_CHECK_H
 
 #include "audit/audit.h"
+#include "probe/ats_roots.h"
 #include "probe/probe.h"
 
 typedef struct ats_check_opts {
@@ -18,11 +19,13 @@ typedef struct ats_check_opts {
 	ats_probe_opts probe;
 	const char *no_probe;  /* why the endpoint is not probed (an image, --offline), or NULL */
 	const char *region;    /* "na", "eu", "fe": the gateway when the SDK config names none */
+	const ats_roots_opts *ats_roots; /* also run the ATS root matrix (not when no_probe), or NULL */
 } ats_check_opts;
 
 /* Builds the report ("command": "check", "audit": {...}, "probe": {...} (the test endpoint),
- * "gateway": {"url", "source", "probe": {...}}, "endpoints": [...]). A region that is not one of
- * the three is ATS_EUSAGE. */
+ * "gateway": {"url", "source", "probe": {...}}, "endpoints": [...], and with ats_roots
+ * "ats_roots": {...} whose per-host checks are also the check's "checks"). A region that is not
+ * one of the three is ATS_EUSAGE. */
 int ats_check_run(const ats_check_opts *o, json_t **report, ats_err *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include "dha/dha_conf.h"
 #include "dha/dha_der.h"
 #include "dha/dha_key.h"
+#include "dha/dha_p11.h"
 #include "dha/dha_tmpl.h"
 #include "base/pem.h"
 #include "base/util.h"
@@ -95,10 +96,27 @@ fail:
 	return rc;
 }
 
-int ats_dak_load_key(ats_dak *d, const char *key_path, bool allow_open_mode, ats_err *err)
+static int load_p11(const char *uri, const ats_dak_pin *pin, EVP_PKEY **key, ats_err *err)
+{
+	char p[ATS_P11_PIN_MAX + 1];
+	int rc = ats_p11_pin(uri, pin ? pin->file : NULL, pin ? pin->value : NULL, p, err);
+	if (rc == 0)
+		rc = ats_p11_load_key(uri, p, key, err);
+	ats_wipe(p, sizeof(p));
+	return rc;
+}
+
+int ats_dak_load_key(ats_dak *d, const char *key_path, bool allow_open_mode, const ats_dak_pin *pin,
+		     ats_err *err)
 {
 	struct stat st;
 	int rc;
+	if (ats_p11_is_uri(key_path)) {
+		d->key_mode = 0600; /* in the token: no file to be read by others */
+		if ((rc = load_p11(key_path, pin, &d->key, err)) != 0)
+			return rc;
+		goto check;
+	}
 	if (stat(key_path, &st) != 0)
 		return ats_err_set(err, ATS_EIO, "%s: cannot open: %s", key_path, strerror(errno));
 	d->key_mode = st.st_mode & 07777;
@@ -109,6 +127,7 @@ int ats_dak_load_key(ats_dak *d, const char *key_path, bool allow_open_mode, ats
 				   key_path, d->key_mode, key_path);
 	if ((rc = ats_key_load(key_path, key_path, &d->key, err)) != 0)
 		return rc;
+check:
 	if (EVP_PKEY_eq(d->key, X509_get0_pubkey(d->cert)) != 1) {
 		EVP_PKEY_free(d->key);
 		d->key = NULL;
@@ -172,14 +191,46 @@ out:
 	return rc;
 }
 
+/* dak csr's report: where the key and the CSR are, the CSR's subject, the key's fingerprint, and
+ * what to do next. key_path for a key file, or key_uri (and whether it was made) for a token's. */
+static int csr_report(const ats_dha_conf *conf, const unsigned char point[ATS_P256_POINT_LEN],
+		      const char *key_path, const char *key_uri, bool key_made, const char *csr_path,
+		      json_t **report, ats_err *err)
+{
+	unsigned char spki[ATS_P256_SPKI_LEN], sha[32], *nd = NULL;
+	char hex[65], subj[512];
+	ats_p256_spki(point, spki);
+	ats_sha256(spki, sizeof(spki), sha);
+	ats_hex(sha, 32, hex, false);
+	int nn = i2d_X509_NAME(ats_dha_conf_subject(conf), &nd);
+	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
+	ats_der_name_text(ns, subj, sizeof(subj));
+	OPENSSL_free(nd);
+	json_t *r = ats_report_new("dak csr");
+	if (r)
+		ats_report_close(r, ATS_VERDICT_OK, json_array());
+	json_t *facts = json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key_path ? key_path : key_uri,
+				  "csr", csr_path, "subject", subj, "spki_sha256", hex, "next",
+				  "upload dak.csr in the AVS developer console (Device Setup > Manage "
+				  "Keys), then download dak-certificate.pem and device.conf");
+	if (facts && key_uri)
+		json_object_set_new(facts, "key_made", json_boolean(key_made));
+	if (!r || json_object_update_new(r, facts) != 0) {
+		json_decref(r);
+		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
+	}
+	*report = r;
+	return 0;
+}
+
 int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats_err *err)
 {
 	ats_dha_conf *conf = NULL;
 	EVP_PKEY *key = NULL;
 	X509_REQ *req = NULL;
 	unsigned char scalar[32], point[ATS_P256_POINT_LEN], pkcs8[ATS_P256_PKCS8_LEN];
-	unsigned char spki[ATS_P256_SPKI_LEN], sha[32], *der = NULL;
-	char key_pem[300], *csr_pem = NULL, key_path[4096], csr_path[4096], hex[65], subj[512];
+	unsigned char *der = NULL;
+	char key_pem[300], *csr_pem = NULL, key_path[4096], csr_path[4096];
 	struct stat st;
 	int rc, n = 0;
 
@@ -214,33 +265,59 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 		goto out;
 	if ((rc = ats_file_write_atomic(csr_path, csr_pem, csr_len, 0644, err)) != 0)
 		goto out;
-	ats_p256_spki(point, spki);
-	ats_sha256(spki, sizeof(spki), sha);
-	ats_hex(sha, 32, hex, false);
-	unsigned char *nd = NULL;
-	int nn = i2d_X509_NAME(ats_dha_conf_subject(conf), &nd);
-	ats_der_span ns = {nd, nn > 0 ? (size_t)nn : 0};
-	ats_der_name_text(ns, subj, sizeof(subj));
-	OPENSSL_free(nd);
-	json_t *r = ats_report_new("dak csr");
-	if (r)
-		ats_report_close(r, ATS_VERDICT_OK, json_array());
-	if (!r || json_object_update_new(
-			  r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key_path, "csr", csr_path,
-				       "subject", subj, "spki_sha256", hex, "next",
-				       "upload dak.csr in the AVS developer console (Device Setup > "
-				       "Manage Keys), then download dak-certificate.pem and "
-				       "device.conf")) != 0) {
-		json_decref(r);
-		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the report", csr_path);
-		goto out;
-	}
-	*report = r;
-	rc = 0;
+	rc = csr_report(conf, point, key_path, NULL, false, csr_path, report, err);
 out:
 	ats_wipe(scalar, sizeof(scalar));
 	ats_wipe(pkcs8, sizeof(pkcs8));
 	ats_wipe(key_pem, sizeof(key_pem));
+	EVP_PKEY_free(key);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	free(csr_pem);
+	ats_dha_conf_free(conf);
+	return rc;
+}
+
+int ats_dak_csr_p11(const char *conf_path, const char *out_dir, const char *key_uri, bool make_key,
+		    const ats_dak_pin *pin, json_t **report, ats_err *err)
+{
+	ats_dha_conf *conf = NULL;
+	EVP_PKEY *key = NULL;
+	X509_REQ *req = NULL;
+	unsigned char point[ATS_P256_POINT_LEN], *der = NULL;
+	char p[ATS_P11_PIN_MAX + 1], *csr_pem = NULL, csr_path[4096];
+	struct stat st;
+	int rc, n = 0;
+
+	*report = NULL;
+	p[0] = '\0';
+	snprintf(csr_path, sizeof(csr_path), "%s/dak.csr", out_dir);
+	if (stat(out_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return ats_err_set(err, ATS_EIO, "%s: not a directory", out_dir);
+	if ((rc = ats_dha_conf_load(conf_path, &conf, err)) != 0 ||
+	    (rc = ats_p11_pin(key_uri, pin ? pin->file : NULL, pin ? pin->value : NULL, p, err)) != 0)
+		goto out;
+	if (make_key && (rc = ats_p11_keygen(key_uri, p, err)) != 0)
+		goto out;
+	if ((rc = ats_p11_load_key(key_uri, p, &key, err)) != 0)
+		goto out;
+	rc = ATS_ECRYPTO;
+	if (ats_p256_raw(key, point, NULL) != 0) {
+		ats_err_set(err, ATS_EUSAGE, "%s: not an EC P-256 key; a DAK is one", key_uri);
+		goto out;
+	}
+	if (!(req = ats_dha_conf_csr(conf, key, err)) || (n = i2d_X509_REQ(req, &der)) <= 0)
+		goto out;
+	if (!(csr_pem = malloc(ats_pem_encoded_len((size_t)n, "CERTIFICATE REQUEST")))) {
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory making the CSR", csr_path);
+		goto out;
+	}
+	size_t csr_len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", csr_pem);
+	if ((rc = ats_file_write_atomic(csr_path, csr_pem, csr_len, 0644, err)) != 0)
+		goto out;
+	rc = csr_report(conf, point, NULL, key_uri, make_key, csr_path, report, err);
+out:
+	ats_wipe(p, sizeof(p));
 	EVP_PKEY_free(key);
 	X509_REQ_free(req);
 	OPENSSL_free(der);

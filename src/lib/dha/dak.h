@@ -22,15 +22,27 @@ typedef struct ats_dak {
 
 /* The DAK certificate: exactly one certificate, PEM or DER. */
 int ats_dak_load_cert(const char *path, ats_dak **out, ats_err *err);
-/* And its key: refused when readable by group or others unless allow_open_mode; refused when it
- * is not the certificate's key. */
-int ats_dak_load_key(ats_dak *dak, const char *key_path, bool allow_open_mode, ats_err *err);
+/* Where a token's PIN comes from: the first line of file, else value (the environment's). */
+typedef struct ats_dak_pin {
+	const char *file;
+	const char *value;
+} ats_dak_pin;
+
+/* And its key: a file (refused when readable by group or others unless allow_open_mode), or an
+ * RFC 7512 pkcs11: URI (dha_p11.h; pin may be NULL); refused when it is not the certificate's
+ * key. */
+int ats_dak_load_key(ats_dak *dak, const char *key, bool allow_open_mode, const ats_dak_pin *pin,
+		     ats_err *err);
 void ats_dak_free(ats_dak *dak);
 
 /* `atscheck dak csr`: a P-256 key (out_dir/dak_private_key.pem, 0600, never over an existing
  * file) and out_dir/dak.csr from dak.conf, as `openssl req -new -nodes -config dak.conf -newkey
  * ec:dak-params.pem -keyout dak_private_key.pem -out dak.csr` makes them. */
 int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats_err *err);
+/* The same with the key in a PKCS#11 token (key_uri): made there when make_key (never over an
+ * existing object), or the one already there; only out_dir/dak.csr is written. */
+int ats_dak_csr_p11(const char *conf_path, const char *out_dir, const char *key_uri, bool make_key,
+		    const ats_dak_pin *pin, json_t **report, ats_err *err);
 
 /* Writes a new file: temporary name, fsync, then link() to the final name, which fails rather
  * than replace an existing file. */

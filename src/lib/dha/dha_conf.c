@@ -1,5 +1,8 @@
 #include "dha/dha_conf.h"
 
+#include "base/util.h"
+
+#include <limits.h>
 #include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -104,23 +107,46 @@ bad:
 
 int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err)
 {
+	unsigned char *data = NULL;
+	size_t len = 0;
+	*out = NULL;
+	/* Read here (a FIFO or a folder is refused at once), parsed from memory. */
+	int rc = ats_file_read(path, NULL, &data, &len, err);
+	if (rc == 0)
+		rc = ats_dha_conf_parse(path, data, len, out, err);
+	free(data);
+	return rc;
+}
+
+int ats_dha_conf_parse(const char *path, const void *data, size_t len, ats_dha_conf **out,
+		       ats_err *err)
+{
 	ats_dha_conf *c = calloc(1, sizeof(*c));
 	long line = -1;
 	int rc = ATS_ENOMEM;
+	BIO *bio = NULL;
 	unsigned long old_mask = ASN1_STRING_get_default_mask();
 
 	*out = NULL;
 	if (!c || !(c->path = strdup(path)) || !(c->conf = NCONF_new(NULL)))
 		goto fail;
-	if (NCONF_load(c->conf, path, &line) <= 0) {
+	if (len > INT_MAX) {
+		rc = ats_err_set(err, ATS_EPARSE, "%s: too large", path);
+		goto fail;
+	}
+	if (!(bio = BIO_new_mem_buf(data, (int)len)))
+		goto fail;
+	if (NCONF_load_bio(c->conf, bio, &line) <= 0) {
 		if (line > 0)
 			rc = ats_err_set(err, ATS_EPARSE, "%s: line %ld: not a valid OpenSSL config", path,
 					 line);
 		else
-			rc = ats_err_set(err, ATS_EIO, "%s: cannot read the config file", path);
+			rc = ats_err_set(err, ATS_EPARSE, "%s: not a valid OpenSSL config", path);
 		ERR_clear_error();
 		goto fail;
 	}
+	BIO_free(bio);
+	bio = NULL;
 	const char *dn = get(c->conf, "req", "distinguished_name");
 	const char *prompt = get(c->conf, "req", "prompt");
 	const char *mask = get(c->conf, "req", "string_mask");
@@ -149,6 +175,7 @@ int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err)
 fail:
 	if (rc == ATS_ENOMEM)
 		ats_err_set(err, ATS_ENOMEM, "%s: out of memory", path);
+	BIO_free(bio);
 	ats_dha_conf_free(c);
 	return rc;
 }

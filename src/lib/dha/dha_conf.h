@@ -16,6 +16,9 @@ typedef struct ats_dha_conf ats_dha_conf;
  * values; otherwise the *_default values, as `openssl req -batch` takes them), string_mask and
  * req_extensions. */
 int ats_dha_conf_load(const char *path, ats_dha_conf **out, ats_err *err);
+/* The same from bytes already read; path only names them in messages. */
+int ats_dha_conf_parse(const char *path, const void *data, size_t len, ats_dha_conf **out,
+		       ats_err *err);
 void ats_dha_conf_free(ats_dha_conf *c);
 
 const char *ats_dha_conf_path(const ats_dha_conf *c);

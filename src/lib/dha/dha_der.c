@@ -1,7 +1,10 @@
 #include "dha/dha_der.h"
 
+#include "base/util.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +51,130 @@ static int take(const unsigned char **p, const unsigned char *end, unsigned want
 	return 0;
 }
 
+/* The primitive values d2i_X509 checks as it decodes (found by tests/fuzz/fuzz_dha_der.c, which
+ * holds this reader to what OpenSSL accepts): an OID's subidentifiers, INTEGER padding, BOOLEAN
+ * and NULL lengths, a BIT STRING's unused bits, BMP and Universal string lengths. Constructed
+ * values are walked; OCTET STRINGs (extension values, which OpenSSL reads only on demand) not. */
+static int strict(const unsigned char *p, const unsigned char *end, int depth)
+{
+	while (p < end) {
+		unsigned tag;
+		size_t h, l;
+		if (depth > 16 || ats_der_tlv(p, end, &tag, &h, &l) != 0)
+			return -1;
+		const unsigned char *v = p + h;
+		p += h + l;
+		if (tag & 0x20) {
+			/* Universal constructed: SEQUENCE and SET only (BER's constructed strings and
+			 * OpenSSL's "type not primitive" for the rest are refused alike). */
+			if (((tag & 0xc0) == 0 && tag != 0x30 && tag != 0x31) ||
+			    strict(v, v + l, depth + 1) != 0)
+				return -1;
+			continue;
+		}
+		bool universal = (tag & 0xc0) == 0;
+		unsigned t = universal ? tag : (tag == 0x81 || tag == 0x82) ? 0x03 : 0; /* [1] [2] IDs */
+		switch (t) {
+		case 0x00: if (universal) return -1; break; /* an end-of-contents mark: BER only */
+		case 0x01: if (l != 1) return -1; break;
+		case 0x02:
+			if (l == 0 || (l > 1 && ((v[0] == 0x00 && !(v[1] & 0x80)) ||
+						 (v[0] == 0xff && (v[1] & 0x80)))))
+				return -1;
+			break;
+		case 0x03: if (l == 0 || v[0] > 7 || (l == 1 && v[0] != 0)) return -1; break;
+		case 0x05: if (l != 0) return -1; break;
+		case 0x10:
+		case 0x11: if (universal) return -1; break; /* SEQUENCE, SET: constructed only */
+		case 0x06:
+			if (l == 0 || (v[l - 1] & 0x80))
+				return -1;
+			for (size_t i = 0; i < l; i++)
+				if (v[i] == 0x80 && (i == 0 || !(v[i - 1] & 0x80)))
+					return -1; /* a subidentifier with a leading 0x80 */
+			break;
+		case 0x1e: if (l & 1) return -1; break;
+		case 0x1c: if (l & 3) return -1; break;
+		default: break;
+		}
+	}
+	return 0;
+}
+
+/* A Name as d2i_X509 decodes it: SEQUENCE OF SET OF SEQUENCE { OID, value }, the value one of
+ * the string types OpenSSL's X509_NAME_ENTRY takes (tag2bit & B_ASN1_PRINTABLE), and the ones it
+ * canonicalises (UTF8, BMP, Universal) well-formed Unicode. */
+static bool unicode_ok(unsigned long c)
+{
+	return c <= 0x10ffff && (c < 0xd800 || c > 0xdfff);
+}
+
+static int name_value(unsigned tag, const unsigned char *v, size_t l)
+{
+	/* B_ASN1_PRINTABLE: Numeric, Printable, T61, IA5, BIT STRING, Universal, BMP, UTF8,
+	 * SEQUENCE (constructed, 0x30), and the tags tag2bit calls "unknown" (7-9, 11, 13-15, 29). */
+	static const unsigned char ok[32] = {[3] = 1, [7] = 1, [8] = 1, [9] = 1, [11] = 1, [12] = 1,
+		[13] = 1, [14] = 1, [15] = 1, [18] = 1, [19] = 1, [20] = 1, [22] = 1, [28] = 1,
+		[29] = 1, [30] = 1};
+	if (tag == 0x30)
+		return 0;
+	if ((tag & 0xe0) != 0 || !ok[tag & 0x1f])
+		return -1;
+	if (tag == 0x0c)
+		return ats_utf8_valid(v, l) ? 0 : -1;
+	if (tag == 0x1e) {
+		for (size_t i = 0; i + 1 < l; i += 2)
+			if (!unicode_ok((unsigned long)v[i] << 8 | v[i + 1]))
+				return -1;
+	} else if (tag == 0x1c) {
+		for (size_t i = 0; i + 3 < l; i += 4)
+			if (!unicode_ok((unsigned long)v[i] << 24 | (unsigned long)v[i + 1] << 16 |
+					(unsigned long)v[i + 2] << 8 | v[i + 3]))
+				return -1;
+	}
+	return 0;
+}
+
+/* AlgorithmIdentifier: SEQUENCE { OID, parameters OPTIONAL }. */
+static int alg_ok(ats_der_span alg)
+{
+	const unsigned char *p = alg.p, *end = alg.p + alg.n;
+	ats_der_span seq, f;
+	if (take(&p, end, 0x30, NULL, &seq) != 0 || p != end)
+		return -1;
+	p = seq.p;
+	end = seq.p + seq.n;
+	if (take(&p, end, 0x06, NULL, NULL) != 0)
+		return -1;
+	if (p < end && take(&p, end, *p, NULL, &f) != 0)
+		return -1;
+	return p == end ? 0 : -1;
+}
+
+static int name_ok(ats_der_span name)
+{
+	const unsigned char *p = name.p, *end = name.p + name.n;
+	ats_der_span seq, set, atv, oid, val;
+	if (take(&p, end, 0x30, NULL, &seq) != 0 || p != end)
+		return -1;
+	for (p = seq.p; p < seq.p + seq.n;) {
+		if (take(&p, seq.p + seq.n, 0x31, NULL, &set) != 0)
+			return -1;
+		for (const unsigned char *q = set.p; q < set.p + set.n;) {
+			if (take(&q, set.p + set.n, 0x30, NULL, &atv) != 0)
+				return -1;
+			const unsigned char *r = atv.p, *rend = atv.p + atv.n;
+			if (take(&r, rend, 0x06, NULL, &oid) != 0 || r >= rend)
+				return -1;
+			unsigned tag = *r;
+			if (take(&r, rend, tag, NULL, &val) != 0 || r != rend ||
+			    name_value(tag, val.p, val.n) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int ats_dha_cert_read(const unsigned char *der, size_t len, ats_dha_cert *o)
 {
 	const unsigned char *p, *end, *tend;
@@ -77,11 +204,13 @@ int ats_dha_cert_read(const unsigned char *der, size_t len, ats_dha_cert *o)
 	if (take(&p, tend, 0x30, &o->tbs_sigalg, NULL) != 0)
 		return -1;
 	p = o->c.spki.p + o->c.spki.n;
+	unsigned last = 0;
 	while (p < tend) {
 		unsigned tag = *p;
 		ats_der_span f;
-		if (tag != 0x81 && tag != 0x82 && tag != 0xa3)
-			return -1;
+		if ((tag != 0x81 && tag != 0x82 && tag != 0xa3) || (tag & 0x1f) <= last)
+			return -1; /* [1] [2] [3], each at most once, in that order */
+		last = tag & 0x1f;
 		if (take(&p, tend, tag, NULL, &f) != 0)
 			return -1;
 		if (tag == 0xa3) {
@@ -95,8 +224,10 @@ int ats_dha_cert_read(const unsigned char *der, size_t len, ats_dha_cert *o)
 	if (take(&p, o->c.spki.p + o->c.spki.n, 0x30, NULL, &content) != 0)
 		return -1;
 	p = content.p;
-	if (take(&p, content.p + content.n, 0x30, NULL, NULL) != 0 ||
-	    take(&p, content.p + content.n, 0x03, NULL, &bits) != 0 || bits.n < 1 || bits.p[0] != 0)
+	ats_der_span key_alg;
+	if (take(&p, content.p + content.n, 0x30, &key_alg, NULL) != 0 || alg_ok(key_alg) != 0 ||
+	    take(&p, content.p + content.n, 0x03, NULL, &bits) != 0 || bits.n < 1 || bits.p[0] != 0 ||
+	    p != content.p + content.n)
 		return -1;
 	o->point.p = bits.p + 1;
 	o->point.n = bits.n - 1;
@@ -107,6 +238,19 @@ int ats_dha_cert_read(const unsigned char *der, size_t len, ats_dha_cert *o)
 		return -1;
 	o->sig.p = bits.p + 1;
 	o->sig.n = bits.n - 1;
+	/* Every extension well formed (OpenSSL decodes the list whole). */
+	size_t pos = 0;
+	ats_der_ext e;
+	int r;
+	while ((r = ats_der_ext_next(o->exts, &pos, &e)) == 1)
+		;
+	bool times = o->c.not_before.n && o->c.not_after.n &&
+		     (o->c.not_before.p[0] == 0x17 || o->c.not_before.p[0] == 0x18) &&
+		     (o->c.not_after.p[0] == 0x17 || o->c.not_after.p[0] == 0x18);
+	if (r != 0 || !times || alg_ok(o->tbs_sigalg) != 0 || alg_ok(o->sigalg) != 0 ||
+	    strict(der, end, 0) != 0 || name_ok(o->c.issuer) != 0 ||
+	    name_ok(o->c.subject) != 0)
+		return -1;
 	return 0;
 }
 

@@ -30,7 +30,7 @@ typedef struct found {
 
 enum { SIB_KEY = 1, SIB_CLKEY = 2 };
 
-static int add_found(found *f, const char *dir, unsigned char sib)
+static int add_found(found *f, const char *dir, const char *chain, unsigned char sib)
 {
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 1024;
@@ -40,10 +40,10 @@ static int add_found(found *f, const char *dir, unsigned char sib)
 		f->v = v;
 		f->cap = cap;
 	}
-	size_t n = strlen(dir) + sizeof("/certificate.pem");
+	size_t n = strlen(dir) + strlen(chain) + 2;
 	if (!(f->v[f->n].path = malloc(n)))
 		return -1;
-	snprintf(f->v[f->n].path, n, "%s/certificate.pem", dir);
+	snprintf(f->v[f->n].path, n, "%s/%s", dir, chain);
 	f->v[f->n++].sib = sib;
 	return 0;
 }
@@ -55,7 +55,10 @@ static int walk(const char *dir, int depth, found *f)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned char sib = 0;
-	int has_cert = 0, rc = 0;
+	int has_cert = 0, has_named = 0, rc = 0;
+	/* dha sign writes the chain as <id>.pem in OUT/<id>/ (the device's own name for it). */
+	const char *slash = strrchr(dir, '/'), *base = slash ? slash + 1 : dir;
+	size_t bl = strlen(base);
 	if (!d)
 		return depth == 0 ? -1 : 0;
 	while ((e = readdir(d)) && rc == 0) {
@@ -83,6 +86,8 @@ static int walk(const char *dir, int depth, found *f)
 		} else if (t == DT_REG) {
 			if (strcmp(n, "certificate.pem") == 0)
 				has_cert = 1;
+			else if (bl && strncmp(n, base, bl) == 0 && strcmp(n + bl, ".pem") == 0)
+				has_named = 1;
 			else if (strcmp(n, "private_key.pem") == 0)
 				sib |= SIB_KEY;
 			else if (strcmp(n, "dha-control-log-public-key.txt") == 0)
@@ -90,8 +95,14 @@ static int walk(const char *dir, int depth, found *f)
 		}
 	}
 	closedir(d);
-	if (rc == 0 && has_cert && add_found(f, dir, sib) != 0)
-		rc = -1;
+	if (rc == 0 && (has_cert || (has_named && depth > 0))) {
+		char chain[300];
+		snprintf(chain, sizeof(chain), "%s", has_cert ? "certificate.pem" : base);
+		if (!has_cert)
+			strncat(chain, ".pem", sizeof(chain) - strlen(chain) - 1);
+		if (strlen(chain) >= sizeof(chain) - 1 || add_found(f, dir, chain, sib) != 0)
+			rc = -1;
+	}
 	return rc;
 }
 
@@ -251,7 +262,7 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 		goto out;
 	}
 	if (r.f.n == 0) {
-		rc = ats_err_set(err, ATS_EUSAGE, "%s: no certificate.pem under it", dir);
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: no certificate.pem (or <id>/<id>.pem) under it", dir);
 		goto out;
 	}
 	qsort(r.f.v, r.f.n, sizeof(entry), cmp_entry); /* stable reports */

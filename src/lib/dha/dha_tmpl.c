@@ -4,21 +4,39 @@
 #include "base/util.h"
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/sha.h>
 #include <string.h>
+
+/* A key held by an engine (a PKCS#11 token) may not give provider params: its public half
+ * still encodes, and a P-256 SubjectPublicKeyInfo's layout is fixed. */
+static int point_from_spki(EVP_PKEY *key, unsigned char point[ATS_P256_POINT_LEN])
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(key, &der);
+	int ok = len == ATS_P256_SPKI_LEN &&
+		 memcmp(der, ats_p256_spki_prefix, sizeof(ats_p256_spki_prefix)) == 0;
+	if (ok)
+		memcpy(point, der + sizeof(ats_p256_spki_prefix), ATS_P256_POINT_LEN);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
 
 int ats_p256_raw(EVP_PKEY *key, unsigned char point[ATS_P256_POINT_LEN], unsigned char *scalar)
 {
 	size_t n = 0;
 	char group[32];
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) ||
-	    strcmp(group, "prime256v1") != 0)
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
 		return -1;
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) ||
+	    strcmp(group, "prime256v1") != 0)
+		return scalar ? -1 : point_from_spki(key, point);
 	if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, ATS_P256_POINT_LEN, &n) ||
 	    n != ATS_P256_POINT_LEN || point[0] != 0x04)
-		return -1;
+		return scalar ? -1 : point_from_spki(key, point);
 	if (scalar) {
 		BIGNUM *d = NULL;
 		int ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) &&

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void add_problem(prov_batch *b, ats_verdict sev, const char *msg, const char *fix)
+void ats_prov_problem(prov_batch *b, ats_verdict sev, const char *msg, const char *fix)
 {
 	pthread_mutex_lock(&b->mu);
 	ats_report_problem(b->problems, sev, NULL, NULL, msg, fix);
@@ -36,6 +36,15 @@ static int read_ids(prov_batch *b, ats_err *err)
 	char *save = NULL;
 	if (rc != 0)
 		return rc;
+	const unsigned char *nul = memchr(data, 0, len);
+	if (nul) {
+		for (const unsigned char *q = data; q < nul; q++)
+			line += *q == '\n';
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: line %d: a NUL byte (not a text file of ids?)",
+				 b->o->ids_file, line + 1);
+		free(data);
+		return rc;
+	}
 	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		line++;
 		while (*l == ' ' || *l == '\t')
@@ -50,6 +59,12 @@ static int read_ids(prov_batch *b, ats_err *err)
 					 "%s: line %d: '%.80s' is not a device id (1-64 of A-Z a-z 0-9 "
 					 ". _ -, not starting with . or -)",
 					 b->o->ids_file, line, l);
+			break;
+		}
+		if (ats_device_id_reserved(l)) {
+			rc = ats_err_set(err, ATS_EUSAGE,
+					 "%s: line %d: '%s' cannot be a device id: provision keeps that name "
+					 "for itself in the output folder", b->o->ids_file, line, l);
 			break;
 		}
 		if (b->nids == cap) {
@@ -135,8 +150,8 @@ static int make_ids(prov_batch *b, ats_err *err)
 {
 	char prefix[64];
 	int rc;
-	if (b->o->ids_file)
-		return (rc = read_ids(b, err)) != 0 ? rc : check_unique(b, err);
+	if (b->o->ids_file) /* read before the folder is made: a bad list writes nothing */
+		return 0;
 	if ((rc = batch_prefix(b, prefix, sizeof(prefix), err)) != 0)
 		return rc;
 	if (!(b->ids = calloc(b->o->count, sizeof(char *))))
@@ -156,7 +171,8 @@ static int make_ids(prov_batch *b, ats_err *err)
 /* A folder without its log line: killed between rename and append. Logged from its files. */
 static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovered)
 {
-	static const char *files[] = {F_KEY, F_CSR, F_CERT, F_CHAIN, F_CLKEY};
+	static const char *const prov_files[] = {F_KEY, F_CSR, F_CERT, F_CHAIN, F_CLKEY, NULL};
+	const char *const *files = b->recover_files ? b->recover_files : prov_files;
 	unsigned char pem[8192], *der = NULL;
 	size_t n, der_len;
 	ats_dha_cert c;
@@ -178,7 +194,7 @@ static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovere
 		(*done)++;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; files[i]; i++) {
 		struct stat st;
 		if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			snprintf(msg, sizeof(msg),
@@ -205,7 +221,7 @@ static int recover(prov_batch *b, const char *id, size_t *done, size_t *recovere
 	goto out;
 broken:
 	atomic_fetch_add(&b->failed, 1);
-	add_problem(b, ATS_VERDICT_CRITICAL, msg,
+	ats_prov_problem(b, ATS_VERDICT_CRITICAL, msg,
 		    "inspect the folder (it may hold a private key that was never used), remove it, "
 		    "and run again");
 out:
@@ -217,7 +233,37 @@ out:
 	return rc;
 }
 
-static int open_out(prov_batch *b, ats_err *err)
+int ats_prov_plan(prov_batch *b, size_t *done, size_t *recovered, ats_err *err)
+{
+	if (!(b->todo = malloc((b->nids ? b->nids : 1) * sizeof(size_t))))
+		return ats_err_set(err, ATS_ENOMEM, "provisioning into %s: out of memory", b->o->out_dir);
+	for (size_t i = 0; i < b->nids && b->rc == 0; i++) {
+		struct stat st;
+		if (!b->ids[i])
+			continue; /* not to be made (sign: refused) */
+		if (ats_prov_log_has(b->log, b->ids[i]))
+			(*done)++;
+		else if (fstatat(b->outfd, b->ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			recover(b, b->ids[i], done, recovered);
+		else
+			b->todo[b->ntodo++] = i;
+	}
+	return 0;
+}
+
+int ats_prov_run_workers(prov_batch *b, ats_err *err)
+{
+	ats_par_progress pr = {b->o->progress, b->o->progress_ctx, &b->progressed, b->ntodo};
+	if (b->rc == 0 && b->ntodo && ats_par_run(b->o->jobs, ats_prov_worker, b, &pr) != 0)
+		return ats_err_set(err, ATS_ENOMEM, "provisioning into %s: cannot start a thread", b->o->out_dir);
+	if (b->rc != 0) {
+		*err = b->err;
+		return b->rc;
+	}
+	return 0;
+}
+
+int ats_prov_open_out(prov_batch *b, ats_err *err)
 {
 	if (mkdir(b->o->out_dir, 0755) != 0 && errno != EEXIST)
 		return ats_err_set(err, ATS_EIO, "%s: cannot create the output folder: %s",
@@ -229,13 +275,13 @@ static int open_out(prov_batch *b, ats_err *err)
 	return 0;
 }
 
-static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
+int ats_prov_load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 {
 	const ats_provision_opts *o = b->o;
 	int rc;
 	char msg[1024];
 	if ((rc = ats_dak_load_cert(o->dak_cert, &b->dak, err)) != 0 ||
-	    (rc = ats_dak_load_key(b->dak, o->dak_key, o->allow_open_dak_key, err)) != 0 ||
+	    (rc = ats_dak_load_key(b->dak, o->dak_key, o->allow_open_dak_key, &o->pin, err)) != 0 ||
 	    (rc = ats_dha_conf_load(o->conf, conf, err)) != 0)
 		return rc;
 	if (b->dak->key_mode & 077) {
@@ -243,7 +289,7 @@ static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 			 "%s: the DAK key is readable by group or others (mode %04o); used anyway "
 			 "because --allow-open-dak-key was given",
 			 o->dak_key, b->dak->key_mode);
-		add_problem(b, ATS_VERDICT_WARNING, msg, "chmod 600 the DAK key file");
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg, "chmod 600 the DAK key file");
 	}
 	time_t dak_end = ats_asn1_time_to_time(X509_get0_notAfter(b->dak->cert));
 	time_t dak_start = ats_asn1_time_to_time(X509_get0_notBefore(b->dak->cert));
@@ -256,14 +302,22 @@ static int load_inputs(prov_batch *b, ats_dha_conf **conf, ats_err *err)
 		snprintf(msg, sizeof(msg),
 			 "the DAK certificate ends before the device certificates it signs (%d days)",
 			 o->days);
-		add_problem(b, ATS_VERDICT_WARNING, msg,
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
 			    "ask for a DAK certificate that outlives the devices' certificates");
 	}
+	/* Refused by default: every device certificate it signed would fail to verify (OpenSSL
+	 * and Amazon's check both want the issuer to be a CA), and a batch cannot be unsigned. */
 	if (!(X509_get_extension_flags(b->dak->cert) & EXFLAG_CA)) {
+		if (!o->allow_dak_not_ca)
+			return ats_err_set(err, ATS_EUSAGE,
+					   "%s: the DAK certificate is not a CA (no CA:TRUE): every device "
+					   "certificate signed with it would fail to verify; check it is the "
+					   "DAK certificate from the developer console (provisioning can be told "
+					   "to go on anyway, reported)", o->dak_cert);
 		snprintf(msg, sizeof(msg), "%s: the DAK certificate is not a CA (no CA:TRUE)", o->dak_cert);
-		add_problem(b, ATS_VERDICT_WARNING, msg,
-			    "strict verifiers will refuse the device certificates; check it is the "
-			    "DAK certificate from the developer console");
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
+			    "verifiers will refuse the device certificates; check it is the DAK "
+			    "certificate from the developer console");
 	}
 	return ats_dha_tmpl_new(*conf, o->section, b->dak->cert, o->now,
 				o->now + (time_t)o->days * 86400, &b->tmpl, err);
@@ -280,7 +334,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 	if (elsewhere) {
 		snprintf(msg, sizeof(msg),
 			 "%zu devices were being made by another run into the same folder", elsewhere);
-		add_problem(b, ATS_VERDICT_WARNING, msg,
+		ats_prov_problem(b, ATS_VERDICT_WARNING, msg,
 			    "run the same command again when the other run ends: it makes whatever is "
 			    "still missing");
 	}
@@ -299,7 +353,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 	ats_report_close(r, v, json_incref(b->problems));
 	if (json_object_update_new(r, json_pack(
 		"{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:s, s:s, s:i, s:s,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s+, s:s+, s:I}}",
 		"out", o->out_dir, "config", o->conf, "dak", "certificate",
 		o->dak_cert, "subject", subj, "key", o->dak_key, "days", o->days, "not_before",
 		ats_time_format(o->now, nb, sizeof(nb)), "not_after",
@@ -307,6 +361,7 @@ static json_t *report(prov_batch *b, size_t done, size_t recovered)
 		"barcode", bc, "devices", "requested", (json_int_t)b->nids, "made", (json_int_t)made,
 		"already_done", (json_int_t)done, "recovered", (json_int_t)recovered,
 		"in_progress_elsewhere", (json_int_t)elsewhere, "failed", (json_int_t)failed,
+		"leftovers_removed", (json_int_t)b->swept,
 		"control_log", "csv", o->out_dir, "/control-log.csv", "jsonl", o->out_dir,
 		"/control-log.jsonl", "records", (json_int_t)ats_prov_log_count(b->log))) != 0) {
 		json_decref(r);
@@ -333,32 +388,14 @@ int ats_provision_run(const ats_provision_opts *o, json_t **out, ats_err *err)
 		rc = ats_err_set(err, ATS_EUSAGE, "provisioning into %s: needs a device count or an id list, and a lifetime of 1 to 36500 days", o->out_dir ? o->out_dir : "(no folder)");
 		goto out;
 	}
-	if ((rc = load_inputs(&b, &conf, err)) != 0 || (rc = open_out(&b, err)) != 0 ||
+	if ((rc = ats_prov_load_inputs(&b, &conf, err)) != 0 ||
+	    (o->ids_file && ((rc = read_ids(&b, err)) != 0 || (rc = check_unique(&b, err)) != 0)) ||
+	    (rc = ats_prov_open_out(&b, err)) != 0 ||
 	    (rc = make_ids(&b, err)) != 0 || (rc = ats_prov_log_open(b.outfd, o->out_dir, &b.log, err)) != 0)
 		goto out;
-	if (!(b.todo = malloc(b.nids * sizeof(size_t)))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "provisioning into %s: out of memory", o->out_dir);
+	b.swept = ats_prov_sweep(&b);
+	if ((rc = ats_prov_plan(&b, &done, &recovered, err)) != 0 || (rc = ats_prov_run_workers(&b, err)) != 0)
 		goto out;
-	}
-	for (size_t i = 0; i < b.nids && b.rc == 0; i++) {
-		struct stat st;
-		if (ats_prov_log_has(b.log, b.ids[i]))
-			done++;
-		else if (fstatat(b.outfd, b.ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
-			recover(&b, b.ids[i], &done, &recovered);
-		else
-			b.todo[b.ntodo++] = i;
-	}
-	ats_par_progress pr = {o->progress, o->progress_ctx, &b.progressed, b.ntodo};
-	if (b.rc == 0 && b.ntodo && ats_par_run(o->jobs, ats_prov_worker, &b, &pr) != 0) {
-		rc = ats_err_set(err, ATS_ENOMEM, "provisioning into %s: cannot start a thread", o->out_dir);
-		goto out;
-	}
-	if (b.rc != 0) {
-		rc = b.rc;
-		*err = b.err;
-		goto out;
-	}
 	if (!(*out = report(&b, done, recovered)))
 		rc = ats_err_set(err, ATS_ENOMEM, "provisioning into %s: out of memory", o->out_dir);
 out:

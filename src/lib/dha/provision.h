@@ -17,6 +17,7 @@
 #define ATS_PROVISION_H
 
 #include "base/ats.h"
+#include "dha/dak.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -24,8 +25,10 @@
 typedef struct ats_provision_opts {
 	const char *conf;       /* device.conf */
 	const char *section;    /* its extensions section, "req_ext" */
-	const char *dak_cert, *dak_key;
+	const char *dak_cert, *dak_key; /* dak_key: a file, or a pkcs11: URI */
+	ats_dak_pin pin;                 /* a pkcs11: DAK key's PIN */
 	bool allow_open_dak_key; /* go on with a group/other-readable DAK key (reported) */
+	bool allow_dak_not_ca;   /* sign with a DAK certificate without CA:TRUE (reported) */
 	const char *out_dir;
 	const char *ids_file;   /* one device id a line; or NULL and count */
 	size_t count;           /* ids <prefix>-000001 ... */

@@ -17,13 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct slot {
-	const char *id;
-	int fd; /* the claimed folder, flock'ed */
-	char tmp[ATS_DEVICE_ID_MAX + 8];
-	ats_prov_record rec;
-	int renamed;
-} slot;
+typedef prov_slot slot;
 
 void ats_prov_fail(prov_batch *b, int rc, const ats_err *err)
 {
@@ -66,7 +60,7 @@ void ats_prov_record_fill(ats_prov_record *r, const char *id, const unsigned cha
 	snprintf(r->time, sizeof(r->time), "%s", time_iso);
 }
 
-static int write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+int ats_prov_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	const char *p = data;
@@ -148,16 +142,54 @@ static int claim(prov_batch *b, const char *id, slot *s, ats_err *err)
 		s->fd = -1;
 		return 0;
 	}
-	if (!fresh) {
+	if (!fresh)
 		empty_dir(s->fd); /* a killed run's: never committed */
-		if (exists_at(b->outfd, id)) { /* that run did finish it, elsewhere than here */
-			discard(b, s);
-			return 0;
-		}
+	/* Finished by another run since the batch looked (it renamed its own .tmp- away just
+	 * before our mkdirat)? Then nothing is built here: a run killed after building would leave
+	 * a whole key under a name no log holds. Once this folder is ours, no other run can
+	 * finish the device, so looking once is enough. */
+	if (exists_at(b->outfd, id)) {
+		discard(b, s);
+		return 0;
 	}
-	/* Finished by another run since the batch looked? The rename into place never replaces
-	 * a folder, so at worst this device's work is thrown away at commit. */
 	return 1;
+}
+
+size_t ats_prov_sweep(prov_batch *b)
+{
+	int d = dup(b->outfd);
+	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	struct dirent *e;
+	size_t removed = 0;
+	if (!dir) {
+		if (d >= 0)
+			close(d);
+		return 0;
+	}
+	while ((e = readdir(dir))) {
+		const char *id = e->d_name + 5;
+		slot s = {.id = id, .fd = -1};
+		struct stat a, c;
+		if (strncmp(e->d_name, ".tmp-", 5) != 0 || !*id || strlen(e->d_name) >= sizeof(s.tmp) ||
+		    !exists_at(b->outfd, id))
+			continue; /* an unfinished device's folder is reclaimed by the run that makes it */
+		snprintf(s.tmp, sizeof(s.tmp), "%s", e->d_name);
+		s.fd = openat(b->outfd, s.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (s.fd < 0)
+			continue;
+		/* Held by a live run (it will find the device finished and discard its own), or no
+		 * longer the folder of that name: not ours to remove. */
+		if (flock(s.fd, LOCK_EX | LOCK_NB) != 0 || fstat(s.fd, &a) != 0 ||
+		    fstatat(b->outfd, s.tmp, &c, AT_SYMLINK_NOFOLLOW) != 0 || a.st_ino != c.st_ino ||
+		    a.st_dev != c.st_dev) {
+			close(s.fd);
+			continue;
+		}
+		discard(b, &s);
+		removed += !exists_at(b->outfd, s.tmp);
+	}
+	closedir(dir);
+	return removed;
 }
 
 /* Builds the device's files in its claimed folder. */
@@ -180,22 +212,22 @@ static int build(prov_batch *b, ats_prov_maker *m, slot *s, ats_err *err)
 	size_t key_n = ats_pem_encode(d.pkcs8, sizeof(d.pkcs8), "PRIVATE KEY", key_pem);
 	ats_prov_device_wipe(&d);
 	rc = ATS_EIO;
-	if (write_at(s->fd, name = F_KEY, key_pem, key_n, 0600) != 0)
+	if (ats_prov_write_at(s->fd, name = F_KEY, key_pem, key_n, 0600) != 0)
 		goto out;
 	size_t csr_n = ats_pem_encode(d.csr, d.csr_len, "CERTIFICATE REQUEST", buf);
-	if (write_at(s->fd, name = F_CSR, buf, csr_n, 0644) != 0)
+	if (ats_prov_write_at(s->fd, name = F_CSR, buf, csr_n, 0644) != 0)
 		goto out;
 	size_t cert_n = ats_pem_encode(d.cert, d.cert_len, "CERTIFICATE", buf);
-	if (write_at(s->fd, name = F_CERT, buf, cert_n, 0644) != 0)
+	if (ats_prov_write_at(s->fd, name = F_CERT, buf, cert_n, 0644) != 0)
 		goto out;
 	memcpy(buf + cert_n, b->dak->pem, b->dak->pem_len);
-	if (write_at(s->fd, name = F_CHAIN, buf, cert_n + b->dak->pem_len, 0644) != 0)
+	if (ats_prov_write_at(s->fd, name = F_CHAIN, buf, cert_n + b->dak->pem_len, 0644) != 0)
 		goto out;
 	size_t cl_n = ats_b64_lines(d.spki, sizeof(d.spki), clkey);
-	if (write_at(s->fd, name = F_CLKEY, clkey, cl_n, 0644) != 0)
+	if (ats_prov_write_at(s->fd, name = F_CLKEY, clkey, cl_n, 0644) != 0)
 		goto out;
 	size_t id_n = (size_t)snprintf(idline, sizeof(idline), "%s\n", s->id);
-	if (write_at(s->fd, name = F_ID, idline, id_n, 0644) != 0)
+	if (ats_prov_write_at(s->fd, name = F_ID, idline, id_n, 0644) != 0)
 		goto out;
 	for (int f = ATS_BARCODE_PNG; f <= ATS_BARCODE_SVG; f <<= 1) {
 		if (!(b->o->barcode & f))
@@ -204,7 +236,7 @@ static int build(prov_batch *b, ats_prov_maker *m, slot *s, ats_err *err)
 		size_t img_n = ats_barcode_render(s->id, (ats_barcode_fmt)f, img, err);
 		if (!img_n)
 			goto out_err;
-		if (write_at(s->fd, name = f == ATS_BARCODE_PNG ? "barcode.png" : "barcode.svg", img,
+		if (ats_prov_write_at(s->fd, name = f == ATS_BARCODE_PNG ? "barcode.png" : "barcode.svg", img,
 			     img_n, 0644) != 0)
 			goto out;
 	}
@@ -229,10 +261,28 @@ static int commit(prov_batch *b, slot *v, int n, ats_err *err)
 	ats_prov_record recs[PROV_CHUNK];
 	size_t nrec = 0;
 	int rc = 0;
+	bool locked = false;
 
 	if (n && syncfs(b->outfd) != 0)
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot sync: %s", b->o->out_dir, strerror(errno));
+	if (rc == 0 && n && b->unique_keys) {
+		/* Another run may have logged this key (a cloned secure element) since the batch
+		 * looked: under the lock, the log is current until these lines are in it. */
+		ats_prov_log_lock(b->log);
+		locked = true;
+		rc = ats_prov_log_refresh(b->log, err);
+	}
 	for (int i = 0; i < n && rc == 0; i++) {
+		if (locked && ats_prov_log_has(b->log, v[i].id)) {
+			atomic_fetch_add(&b->elsewhere, 1);
+			continue;
+		}
+		if (locked && ats_prov_log_has_key(b->log, v[i].rec.key_b64)) {
+			atomic_fetch_add(&b->refused, 1);
+			if (b->on_refused)
+				b->on_refused(b, &v[i]);
+			continue;
+		}
 		if (renameat2(b->outfd, v[i].tmp, b->outfd, v[i].id, RENAME_NOREPLACE) == 0) {
 			v[i].renamed = 1;
 			recs[nrec++] = v[i].rec;
@@ -247,9 +297,11 @@ static int commit(prov_batch *b, slot *v, int n, ats_err *err)
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot sync: %s", b->o->out_dir, strerror(errno));
 	if (nrec) {
 		ats_err e2 = {0};
-		ats_prov_log_lock(b->log);
+		if (!locked)
+			ats_prov_log_lock(b->log);
 		int r = ats_prov_log_append(b->log, recs, nrec, &e2);
-		ats_prov_log_unlock(b->log);
+		if (!locked)
+			ats_prov_log_unlock(b->log);
 		if (r != 0 && rc == 0) {
 			rc = r;
 			*err = e2;
@@ -257,6 +309,8 @@ static int commit(prov_batch *b, slot *v, int n, ats_err *err)
 		if (r == 0)
 			atomic_fetch_add(&b->made, nrec);
 	}
+	if (locked)
+		ats_prov_log_unlock(b->log);
 	for (int i = 0; i < n; i++)
 		discard(b, &v[i]);
 	return rc;
@@ -278,11 +332,12 @@ void *ats_prov_worker(void *arg)
 		size_t end = start + PROV_CHUNK < b->ntodo ? start + PROV_CHUNK : b->ntodo;
 		for (size_t i = start; i < end && rc == 0; i++) {
 			int c = claim(b, b->ids[b->todo[i]], &v[n], &err);
+			v[n].todo = i;
 			if (c < 0)
 				rc = c;
 			else if (c == 0)
 				atomic_fetch_add(&b->elsewhere, 1);
-			else if ((rc = build(b, m, &v[n], &err)) != 0)
+			else if ((rc = (b->build ? b->build : build)(b, m, &v[n], &err)) != 0)
 				discard(b, &v[n]);
 			else
 				n++;

@@ -1,5 +1,8 @@
 #include "dha/provision_log.h"
 
+#include "base/util.h"
+#include "dha/keyset.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -7,13 +10,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define CSV_NAME "control-log.csv"
 #define JSONL_NAME "control-log.jsonl"
-static const char csv_header[] = "device_id,dha_public_key,serial,sha256_fingerprint,time\n";
+const char ats_prov_csv_header[] = "device_id,dha_public_key,serial,sha256_fingerprint,time\n";
+#define csv_header ats_prov_csv_header
 
 /* A string set (open addressing); ids are short and a batch holds at most millions. */
 typedef struct idset {
@@ -82,6 +87,7 @@ struct ats_prov_log {
 	char csv_path[4096], jsonl_path[4096];
 	off_t csv_off;       /* how far this run has read the CSV */
 	idset ids, json_ids; /* committed ids; ids present in the JSON lines */
+	ats_keyset keys;     /* SHA-256 of each committed line's dha_public_key text */
 	pthread_mutex_t mu;
 };
 
@@ -95,6 +101,16 @@ bool ats_device_id_ok(const char *id)
 		      *p == '.' || *p == '_' || *p == '-'))
 			return false;
 	return true;
+}
+
+bool ats_device_id_reserved(const char *id)
+{
+	/* Case-insensitive: a station's output folder may be on a FAT or exFAT stick. */
+	static const char *const names[] = {CSV_NAME, JSONL_NAME, "batch-id"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(id, names[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Reads whole lines from fd starting at *off; calls fn for each complete line (no '\n'). */
@@ -127,7 +143,7 @@ static int read_lines(int fd, off_t *off, int (*fn)(void *, char *), void *ctx)
 	}
 }
 
-static int parse_csv(const char *line, ats_prov_record *r)
+int ats_prov_record_parse(const char *line, ats_prov_record *r)
 {
 	char copy[512];
 	char *f[5], *save = NULL, *p;
@@ -153,9 +169,11 @@ static int on_csv(void *ctx, char *line)
 {
 	ats_prov_log *l = ctx;
 	ats_prov_record r;
-	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || parse_csv(line, &r) != 0)
+	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || ats_prov_record_parse(line, &r) != 0)
 		return 0; /* the header, or a line torn and then followed: not a record */
-	return set_add(&l->ids, r.id);
+	unsigned char d[32];
+	ats_sha256(r.key_b64, strlen(r.key_b64), d);
+	return set_add(&l->ids, r.id) != 0 || ats_keyset_add(&l->keys, d) < 0 ? -1 : 0;
 }
 
 static int on_jsonl(void *ctx, char *line)
@@ -171,13 +189,13 @@ static int on_jsonl(void *ctx, char *line)
 	return ats_device_id_ok(id) ? set_add(&l->json_ids, id) : 0;
 }
 
-static size_t csv_line(const ats_prov_record *r, char *out, size_t cap)
+size_t ats_prov_record_csv(const ats_prov_record *r, char *out, size_t cap)
 {
 	return (size_t)snprintf(out, cap, "%s,%s,%s,%s,%s\n", r->id, r->key_b64, r->serial, r->sha256,
 				r->time);
 }
 
-static size_t json_line(const ats_prov_record *r, char *out, size_t cap)
+size_t ats_prov_record_json(const ats_prov_record *r, char *out, size_t cap)
 {
 	/* Every field is from a fixed alphabet (ids are checked): nothing needs escaping. */
 	return (size_t)snprintf(out, cap,
@@ -221,7 +239,7 @@ static int append(int fd, const char *path, const ats_prov_record *r, size_t n, 
 	if (!buf)
 		return ats_err_set(err, ATS_ENOMEM, "%s: out of memory writing the control log", path);
 	for (size_t i = 0; i < n; i++)
-		len += json ? json_line(&r[i], buf + len, cap - len) : csv_line(&r[i], buf + len, cap - len);
+		len += json ? ats_prov_record_json(&r[i], buf + len, cap - len) : ats_prov_record_csv(&r[i], buf + len, cap - len);
 	if (end_torn_line(fd) != 0 || write_all(fd, buf, len) != 0 || fdatasync(fd) != 0)
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot append: %s", path, strerror(errno));
 	free(buf);
@@ -256,9 +274,13 @@ int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats
 	if ((rc = append(l->csv, l->csv_path, r, n, false, err)) != 0 ||
 	    (rc = append(l->jsonl, l->jsonl_path, r, n, true, err)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (set_add(&l->ids, r[i].id) != 0 || set_add(&l->json_ids, r[i].id) != 0)
+	for (size_t i = 0; i < n; i++) {
+		unsigned char d[32];
+		ats_sha256(r[i].key_b64, strlen(r[i].key_b64), d);
+		if (set_add(&l->ids, r[i].id) != 0 || set_add(&l->json_ids, r[i].id) != 0 ||
+		    ats_keyset_add(&l->keys, d) < 0)
 			return ats_err_set(err, ATS_ENOMEM, "control log: out of memory indexing device %s", r[i].id);
+	}
 	/* Our own lines are read: skip them next refresh only if nobody wrote in between, which a
 	 * refresh sorts out anyway (re-adding an id is harmless). */
 	return 0;
@@ -267,6 +289,13 @@ int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats
 bool ats_prov_log_has(const ats_prov_log *l, const char *id)
 {
 	return set_has(&l->ids, id);
+}
+
+bool ats_prov_log_has_key(const ats_prov_log *l, const char *key_b64)
+{
+	unsigned char d[32];
+	ats_sha256(key_b64, strlen(key_b64), d);
+	return ats_keyset_has(&l->keys, d);
 }
 
 size_t ats_prov_log_count(const ats_prov_log *l)
@@ -284,7 +313,7 @@ static int on_csv_missing_json(void *ctx, char *line)
 {
 	missing_ctx *m = ctx;
 	ats_prov_record r;
-	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || parse_csv(line, &r) != 0 ||
+	if (strncmp(line, csv_header, strlen(csv_header) - 1) == 0 || ats_prov_record_parse(line, &r) != 0 ||
 	    set_has(&m->l->json_ids, r.id))
 		return 0;
 	if (m->n == m->cap) {
@@ -361,6 +390,7 @@ void ats_prov_log_close(ats_prov_log *l)
 		close(l->jsonl);
 	set_free(&l->ids);
 	set_free(&l->json_ids);
+	ats_keyset_free(&l->keys);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }

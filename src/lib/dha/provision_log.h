@@ -32,6 +32,8 @@ int ats_prov_log_open(int outfd, const char *out_dir, ats_prov_log **out, ats_er
 void ats_prov_log_close(ats_prov_log *l);
 
 bool ats_prov_log_has(const ats_prov_log *l, const char *id);
+/* Whether a committed line carries this dha_public_key (base64 of the SPKI, as logged). */
+bool ats_prov_log_has_key(const ats_prov_log *l, const char *key_b64);
 size_t ats_prov_log_count(const ats_prov_log *l);
 
 /* Exclusive between runs and threads; refresh reads lines other runs appended meanwhile. */
@@ -41,8 +43,18 @@ int ats_prov_log_refresh(ats_prov_log *l, ats_err *err);
 /* Appends records to both files and makes them durable; call with the lock held. */
 int ats_prov_log_append(ats_prov_log *l, const ats_prov_record *r, size_t n, ats_err *err);
 
+/* One record as a CSV line / JSON line (with '\n'; at most 400 bytes), and a CSV line (no '\n')
+ * read back: 0, or -1 when it is not a record (the header, a torn or foreign line). */
+extern const char ats_prov_csv_header[];
+size_t ats_prov_record_csv(const ats_prov_record *r, char *out, size_t cap);
+size_t ats_prov_record_json(const ats_prov_record *r, char *out, size_t cap);
+int ats_prov_record_parse(const char *line, ats_prov_record *r);
+
 /* A device id fit for a folder name, a CSV field and a Code 128 barcode: 1-64 characters of
  * A-Z a-z 0-9 . _ - not starting with '.' or '-'. */
 bool ats_device_id_ok(const char *id);
+/* A name provision keeps for itself in the output folder (its control logs, the batch id),
+ * compared without case: never a device's. */
+bool ats_device_id_reserved(const char *id);
 
 #endif

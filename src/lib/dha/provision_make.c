@@ -77,6 +77,35 @@ static int sign(EVP_PKEY_CTX *ctx, const unsigned char *data, size_t n, unsigned
 	return EVP_PKEY_sign(ctx, sig, siglen, md, sizeof(md)) == 1 ? 0 : -1;
 }
 
+/* The certificate for d->serial and d->point, signed by the DAK. */
+static int certify(ats_prov_maker *m, ats_prov_device *d)
+{
+	unsigned char sig[ATS_ECDSA_SIG_MAX];
+	size_t siglen;
+	ats_tmpl_fill(&m->t->tbs, m->tbs, d->serial, d->point);
+	if (sign(m->dak, m->tbs, m->t->tbs.n, sig, &siglen) != 0)
+		return -1;
+	d->cert_len = ats_der_signed(m->tbs, m->t->tbs.n, sig, siglen, m->cert);
+	d->cert = m->cert;
+	SHA256(d->cert, d->cert_len, d->cert_sha256);
+	return 0;
+}
+
+int ats_prov_certify(ats_prov_maker *m, const unsigned char point[ATS_P256_POINT_LEN],
+		     const unsigned char *serial, ats_prov_device *d, ats_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	memcpy(d->point, point, ATS_P256_POINT_LEN);
+	ats_p256_spki(d->point, d->spki);
+	if ((serial ? (memcpy(d->serial, serial, ATS_SERIAL_LEN), 0) : ats_prov_serial(d->serial)) != 0 ||
+	    certify(m, d) != 0) {
+		ats_err_set(err, ATS_ECRYPTO, "cannot sign a device certificate with the DAK");
+		ats_err_add_openssl(err);
+		return ATS_ECRYPTO;
+	}
+	return 0;
+}
+
 int ats_prov_make(ats_prov_maker *m, EVP_PKEY *key, const unsigned char *serial,
 		  ats_prov_device *d, ats_err *err)
 {
@@ -109,12 +138,8 @@ int ats_prov_make(ats_prov_maker *m, EVP_PKEY *key, const unsigned char *serial,
 	d->csr = m->csr;
 
 	/* The certificate, signed by the DAK. */
-	ats_tmpl_fill(&m->t->tbs, m->tbs, d->serial, d->point);
-	if (sign(m->dak, m->tbs, m->t->tbs.n, sig, &siglen) != 0)
+	if (certify(m, d) != 0)
 		goto out;
-	d->cert_len = ats_der_signed(m->tbs, m->t->tbs.n, sig, siglen, m->cert);
-	d->cert = m->cert;
-	SHA256(d->cert, d->cert_len, d->cert_sha256);
 	rc = 0;
 out:
 	if (rc != 0) {

@@ -28,6 +28,11 @@ int ats_prov_make(ats_prov_maker *m, EVP_PKEY *key, const unsigned char *serial,
 		  ats_prov_device *d, ats_err *err);
 void ats_prov_device_wipe(ats_prov_device *d);
 
+/* The certificate alone, for a key made elsewhere (a CSR's point): fills d's serial (random, or
+ * serial when given), point, spki, cert and cert_sha256; no CSR, no private key. */
+int ats_prov_certify(ats_prov_maker *m, const unsigned char point[ATS_P256_POINT_LEN],
+		     const unsigned char *serial, ats_prov_device *d, ats_err *err);
+
 /* A fresh random serial: 16 bytes, positive, first byte non-zero (so its DER length is fixed). */
 int ats_prov_serial(unsigned char serial[ATS_SERIAL_LEN]);
 

@@ -160,6 +160,24 @@ static void reset_pass(inst_ctx *c, bool dry)
 		json_array_append_new(c->cas, json_pack("{s:s}", "name", ats_catalog_get(i)->name));
 }
 
+/* The pass failed: put back what it wrote and say so on the error's one line. */
+static void undo_failed(inst_ctx *c)
+{
+	size_t restored, failed, len = strlen(c->err->msg);
+	char first[PATH_MAX];
+	inst_undo_run(c, &restored, &failed, first, sizeof(first));
+	if (!restored && !failed)
+		return;
+	if (!failed)
+		snprintf(c->err->msg + len, sizeof(c->err->msg) - len,
+			 "; atscheck put back the %zu file%s and link%s it had written: nothing of "
+			 "this run is applied", restored, restored == 1 ? "" : "s", restored == 1 ? "" : "s");
+	else
+		snprintf(c->err->msg + len, sizeof(c->err->msg) - len,
+			 "; atscheck put back %zu of the files it had written but not %s (and %zu "
+			 "more): check them before running again", restored, first, failed - 1);
+}
+
 static int apply(inst_ctx *c, const char *family)
 {
 	if (c->o->bundle)
@@ -200,7 +218,7 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 		goto out;
 	}
 	/* The pins, before anything is read or written. */
-	if ((rc = load_cas(&c)) != 0)
+	if ((rc = ats_root_check(o->root, err)) != 0 || (rc = load_cas(&c)) != 0)
 		goto out;
 	snprintf(pretty, sizeof(pretty), "%s", "");
 	if (!o->bundle)
@@ -252,9 +270,14 @@ int ats_install_run(const ats_install_opts *o, json_t **report, ats_err *err)
 		if ((rc = inst_preflight(&c)) == 0) {
 			reset_pass(&c, false);
 			c.made_dirs = json_array();
+			c.undo_on = true;
 			rc = apply(&c, family);
-			/* A failed run leaves no empty folder behind (files it wrote are whole, and
-			 * keep theirs). */
+			/* A failed run leaves nothing of its own applied: every file and link it wrote
+			 * is put back as it was, then the folders it made are removed. */
+			if (rc)
+				undo_failed(&c);
+			c.undo_on = false;
+			inst_undo_free(&c);
 			for (size_t k = json_array_size(c.made_dirs); rc && k-- > 0;)
 				rmdir(json_string_value(json_array_get(c.made_dirs, k)));
 			json_decref(c.made_dirs);

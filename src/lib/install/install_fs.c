@@ -123,6 +123,7 @@ int inst_write(inst_ctx *c, const char *img, const void *data, size_t len, const
 	record(c, action, img, ca, NULL, NULL);
 	if (c->dry)
 		return 0;
+	inst_undo_note(c, host);
 	return ats_file_write_atomic(host, data, len, 0644, c->err);
 }
 
@@ -161,6 +162,7 @@ int inst_symlink(inst_ctx *c, const char *img_link, const char *target, int ca)
 	record(c, "link", img_link, ca, "target", target);
 	if (c->dry)
 		return 0;
+	inst_undo_note(c, host);
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", host, (long)getpid());
 	unlink(tmp);
 	if (symlink(target, tmp) != 0)
@@ -299,6 +301,7 @@ int inst_bundle_add(inst_ctx *c, const char *img_bundle, const bool want[ATS_CA_
 		rc = ats_err_set(c->err, ATS_ENOMEM, "%s: out of memory", img_bundle);
 		goto out;
 	}
+	inst_undo_note(c, host);
 	rc = ats_file_write_atomic(host, b.p, b.n, exists ? (st.st_mode & 07777) : 0644, c->err);
 out:
 	(void)e2;
@@ -384,11 +387,9 @@ int inst_run(inst_ctx *c, const char *path, char *const argv[])
 
 int inst_lock(inst_ctx *c, int *fd)
 {
-	char host[PATH_MAX], dir[PATH_MAX];
+	char host[PATH_MAX];
 	*fd = -1;
-	snprintf(dir, sizeof(dir), "%s", c->lock_img);
-	*strrchr(dir, '/') = '\0';
-	int rc = inst_mkdirs(c, dir);
+	int rc = parent_mkdirs(c, c->lock_img); /* none for a bare name: the current folder */
 	json_array_clear(c->changes); /* the lock's folder is not a change worth reporting */
 	if (rc != 0 || inst_host(c, c->lock_img, host) != 0)
 		return rc ? rc : ATS_EIO;

@@ -30,9 +30,19 @@ typedef struct inst_ctx {
 	bool quiet;                       /* the step puts back what was there: not a change */
 	const char *by;                   /* set while recording what a tool will do (dry run) */
 	const char *lock_img;
-	json_t *made_dirs;                /* host folders this run created, to undo if it fails */             /* the lock file, as the image sees it */
+	json_t *made_dirs;                /* host folders this run created, to undo if it fails */
+	struct inst_undo *undo;           /* what the real pass wrote, and what was there before */
+	size_t nundo, undo_cap;
+	bool undo_on;                     /* the real pass: note each path before writing it */
 	ats_err *err;
 } inst_ctx;
+
+/* install_undo.c: before a file or link is written, what was at host (nothing, a file, a link)
+ * is kept; a failed pass puts them all back, newest first (restored and failed counted, the
+ * first path that could not be put back named), and forgets them. */
+void inst_undo_note(inst_ctx *c, const char *host);
+void inst_undo_run(inst_ctx *c, size_t *restored, size_t *failed, char *first_failed, size_t n);
+void inst_undo_free(inst_ctx *c);
 
 /* Host path of an image path (PATH_MAX bytes). */
 int inst_host(inst_ctx *c, const char *img, char *host);

@@ -117,15 +117,18 @@ static int lazy_get_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X50
 			continue;
 		c->loaded = true;
 		if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0 && X509_STORE_add_cert(st, x) == 1 &&
-		    !first && X509_up_ref(x))
-			first = x;
+		    !first)
+			first = x; /* the store holds it */
 		X509_free(x);
 	}
 	ERR_clear_error();
 	if (!first)
 		return 0;
+	/* ret is borrowed, as OpenSSL's own lookups fill it: the caller takes its own reference and
+	 * never frees ret, so the store's reference is the only one. */
 	ok = X509_OBJECT_set1_X509(ret, first);
-	X509_free(first);
+	if (ok)
+		X509_free(first);
 	return ok;
 }
 

@@ -12,11 +12,13 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 static int ctx_index = -1;
@@ -27,14 +29,32 @@ static void ctx_index_init(void)
 	ctx_index = SSL_CTX_get_ex_new_index(0, "atscheck probe", NULL, NULL, NULL);
 }
 
-/* Follows the handshake: where it began, whether the server answered, which alert it sent. */
+/* A duration's end, not a judgement of time: the library never asks what time it is. */
+static long long mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Follows the handshake: where it began, whether the server answered, which alert it sent, and
+ * when it began (TCP was connected) and ended (done, or an alert either way). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
 	ats_probe_handle *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
 	if (!p)
 		return;
-	if (where & SSL_CB_HANDSHAKE_START)
+	if ((where & SSL_CB_HANDSHAKE_START) && !p->cap.hs_started) {
 		p->cap.hs_started = true;
+		if (!p->tcp_us)
+			p->tcp_us = mono_us();
+	}
+	if ((where & SSL_CB_HANDSHAKE_DONE) && !p->hs_done) {
+		p->hs_done = true;
+		p->tls_us = mono_us();
+	}
+	if ((where & SSL_CB_ALERT) && p->cap.hs_started && !p->hs_done && !p->tls_us)
+		p->tls_us = mono_us();
 	if ((where & SSL_CB_LOOP) && SSL_get_state(ssl) == TLS_ST_CR_SRVR_HELLO)
 		p->cap.hs_answered = true;
 	if (where & SSL_CB_READ_ALERT) {
@@ -62,16 +82,47 @@ static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
 	return ats_verify_run(ctx, &p->cap);
 }
 
+/* What the server stapled, when the handshake asked for it (CURLOPT_SSL_VERIFYSTATUS): the
+ * response's status and the first certificate status in it. libcurl judges the response itself
+ * after the handshake; this only records what came back. */
+static int status_cb(SSL *ssl, void *arg)
+{
+	ats_probe_handle *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
+	const unsigned char *der = NULL;
+	(void)arg;
+	if (!p)
+		return 1;
+	long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+	p->ocsp.asked = true;
+	p->ocsp.len = der && len > 0 ? len : 0;
+	if (p->ocsp.len == 0)
+		return 1;
+	OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &der, len);
+	OCSP_BASICRESP *bs = r ? OCSP_response_get1_basic(r) : NULL;
+	OCSP_SINGLERESP *one = bs ? OCSP_resp_get0(bs, 0) : NULL;
+	p->ocsp.response_status = r ? OCSP_response_status(r) : -1;
+	if (one)
+		p->ocsp.cert_status = OCSP_single_get0_status(one, &p->ocsp.reason, NULL, NULL, NULL);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(r);
+	ERR_clear_error();
+	return 1; /* libcurl decides */
+}
+
 static CURLcode sslctx_cb(CURL *curl, void *sslctx, void *parm)
 {
 	SSL_CTX *ctx = sslctx;
 	(void)curl;
 	ats_probe_handle *p = parm;
+	/* libcurl sets up TLS once TCP is connected: the TCP phase ended here. */
+	if (!p->tcp_us)
+		p->tcp_us = mono_us();
 	SSL_CTX_set_ex_data(ctx, ctx_index, parm);
 	if (p->store)
 		SSL_CTX_set1_cert_store(ctx, p->store);
 	SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, parm);
 	SSL_CTX_set_info_callback(ctx, info_cb);
+	SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
 	return CURLE_OK;
 }
 
@@ -84,9 +135,11 @@ static size_t body_cb(char *data, size_t size, size_t n, void *arg)
 	return len; /* the rest is read and dropped: the endpoint's answer is small */
 }
 
-static int setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url, struct curl_slist *resolve,
-		 ats_err *err)
+int ats_probe_handle_setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url,
+			   struct curl_slist *resolve, ats_err *err)
 {
+	pthread_once(&ctx_once, ctx_index_init);
+	p->ocsp.cert_status = p->ocsp.response_status = p->ocsp.reason = -1;
 	CURL *h = p->h = curl_easy_init();
 	long timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	char shown[1024];
@@ -181,7 +234,7 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 /* Loads the store the probes verify against, once: the file and directory given, or the ones
  * this libcurl uses by default. A file that cannot be read is recorded in the report (the
  * device's own store missing is a finding); the probes then trust nothing and say so. */
-static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
+X509_STORE *ats_probe_store_load(const ats_probe_opts *o, json_t **sj)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	X509_STORE *st = X509_STORE_new();
@@ -215,6 +268,38 @@ static X509_STORE *store_load(const ats_probe_opts *o, json_t **sj)
 	if (errmsg[0])
 		json_object_set_new(*sj, "error", json_string(errmsg));
 	return st;
+}
+
+int ats_probe_resolve_list(const ats_probe_opts *o, const char *subject, struct curl_slist **out,
+			   ats_err *err)
+{
+	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
+		struct curl_slist *n = curl_slist_append(*out, *rv);
+		if (!n)
+			return ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", subject);
+		*out = n;
+	}
+	return 0;
+}
+
+void ats_probe_perform(CURLM *m)
+{
+	int running = 1, left;
+	CURLMsg *msg;
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	while ((msg = curl_multi_info_read(m, &left))) {
+		ats_probe_handle *p = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+		if (p)
+			p->result = msg->data.result;
+	}
 }
 
 /* One endpoint while its probes run. */
@@ -301,7 +386,7 @@ int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t 
 	X509_STORE *store = NULL;
 
 	memset(tg, 0, sizeof(tg));
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n && k < ATS_PROBE_MAX_ENDPOINTS; k++)
 		reports[k] = NULL;
 	if (n == 0 || n > ATS_PROBE_MAX_ENDPOINTS)
 		return ats_err_set(err, ATS_EUSAGE, "%zu endpoints: give 1 to %d", n,
@@ -313,21 +398,15 @@ int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t 
 		if ((rc = url_host(tg[k].url, tg[k].host, sizeof(tg[k].host), &tg[k].port, err)) != 0)
 			return rc;
 	}
-	pthread_once(&ctx_once, ctx_index_init);
-	store = store_load(o, &store_facts);
+	/* One store for every endpoint (libcurl's defaults or the CA file + CAPATH union). */
+	store = ats_probe_store_load(o, &store_facts);
 	if (!store || !store_facts) {
 		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory loading the trust store",
 				 tg[0].shown);
 		goto out;
 	}
-	for (const char *const *rv = o->resolve; rv && *rv; rv++) {
-		struct curl_slist *sl = curl_slist_append(resolve, *rv);
-		if (!sl) {
-			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", tg[0].shown);
-			goto out;
-		}
-		resolve = sl;
-	}
+	if ((rc = ats_probe_resolve_list(o, tg[0].shown, &resolve, err)) != 0)
+		goto out;
 	if (!(m = curl_multi_init())) {
 		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: cannot create a libcurl multi handle",
 				 tg[0].shown);
@@ -346,28 +425,16 @@ int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t 
 			ph->cap.lab = o->lab;
 			snprintf(ph->cap.host, sizeof(ph->cap.host), "%s", tg[k].host);
 			ph->store = store;
-			if ((rc = setup(ph, o, tg[k].url, resolve, err)) != 0)
+			if ((rc = ats_probe_handle_setup(ph, o, tg[k].url, resolve, err)) != 0)
 				goto out;
 			curl_multi_add_handle(m, ph->h);
 		}
 	}
-	int running = 1;
-	while (running) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
-			break;
-		if (running)
-			curl_multi_poll(m, NULL, 0, 1000, NULL);
-	}
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(m, &left))) {
-		ats_probe_handle *ph = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ph);
-		if (ph)
-			ph->result = msg->data.result;
-	}
+	long long t0 = mono_us();
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < tg[k].np; i++)
+			tg[k].probes[i].t0_us = t0;
+	ats_probe_perform(m);
 	for (size_t k = 0; k < n; k++) {
 		if (!(reports[k] = target_report(&tg[k], o, store_facts, k == 0))) {
 			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", tg[k].shown);

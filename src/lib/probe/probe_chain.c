@@ -14,15 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A server chain is the leaf and a few intermediates (OpenSSL's verify depth default is 100, real
+ * ones hold 2-5): past this many the file is refused, before any of the rest is decoded. */
+#define CHAIN_MAX 32
+
 struct chain_scan {
 	STACK_OF(X509) *certs;
 	char problem[512];
+	size_t seen;
 };
 
 static void chain_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_pos pos)
 {
 	struct chain_scan *s = ctx;
 	const unsigned char *p = der;
+	if (++s->seen > CHAIN_MAX)
+		return;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
 	if (!x) {
 		if (!s->problem[0])
@@ -51,7 +58,7 @@ static int read_chain(const char *file, STACK_OF(X509) **out, ats_err *err)
 {
 	unsigned char *data = NULL;
 	size_t len;
-	struct chain_scan s = {sk_X509_new_null(), ""};
+	struct chain_scan s = {sk_X509_new_null(), "", 0};
 	ats_cert_sink sink = {&s, chain_cert, chain_problem};
 	int rc;
 
@@ -62,7 +69,10 @@ static int read_chain(const char *file, STACK_OF(X509) **out, ats_err *err)
 		goto out;
 	ats_certs_scan(data, len, &sink);
 	ERR_clear_error();
-	if (s.problem[0]) {
+	if (s.seen > CHAIN_MAX) {
+		rc = ats_err_set(err, ATS_EPARSE, "%s: %zu certificates; a server chain holds a handful "
+				 "(atscheck reads at most %d)", file, s.seen, CHAIN_MAX);
+	} else if (s.problem[0]) {
 		rc = ats_err_set(err, ATS_EPARSE, "%s: %s", file, s.problem);
 	} else if (sk_X509_num(s.certs) == 0) {
 		rc = ats_err_set(err, ATS_EPARSE, "%s: no certificate in it (expected a PEM chain, leaf first)",
@@ -187,6 +197,9 @@ int ats_chain_run(const ats_chain_opts *o, json_t **report, ats_err *err)
 	json_object_set_new(r, "file", json_string(o->file));
 	if (o->host)
 		json_object_set_new(r, "host", json_string(o->host));
+	/* Without a host the chain is judged for trust only: say so, so a pass is not read as
+	 * "valid for my endpoint". */
+	json_object_set_new(r, "name_checked", json_boolean(o->host != NULL));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
 	if (o->root)
 		json_object_set_new(r, "root", json_string(o->root));

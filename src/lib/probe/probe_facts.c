@@ -1,8 +1,8 @@
 /* A finished probe turned into facts: where it connected, how long each step took, what TLS
  * and HTTP it got, how it failed (libcurl's code, the OS errno, the OpenSSL reason, a TLS alert
  * received), whether a proxy stood in the way, and the certificates it saw. */
-#include "probe/probe_int.h"
 #include "base/redact.h"
+#include "probe/probe_int.h"
 
 #include <openssl/err.h>
 #include <stdio.h>
@@ -107,12 +107,24 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connectcode);
-	char proxy_shown[1024];
-	if (proxy)
-		ats_redact_url(proxy, proxy_shown, sizeof(proxy_shown));
-	if (proxy)
-		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url", proxy_shown, "connect_status",
-							  (int)connectcode));
+	/* A handshake that failed: libcurl says 0 for the phases it did not finish, yet TCP was
+	 * connected when the handshake began and the TLS phase ran until it ended. */
+	if (t_tcp <= 0 && p->tcp_us > p->t0_us && p->t0_us)
+		t_tcp = p->tcp_us - p->t0_us;
+	if (t_tls <= 0 && p->tls_us > p->t0_us && p->t0_us && t_tcp > 0)
+		t_tls = p->tls_us - p->t0_us;
+	if (t_tcp > 0 && t_tcp < t_dns)
+		t_tcp = t_dns;
+	if (t_tls > 0 && t_tls < t_tcp)
+		t_tls = t_tcp;
+	if (t_total > 0 && t_tls > t_total)
+		t_total = t_tls;
+	if (proxy) {
+		char shown[1024];
+		json_object_set_new(j, "proxy", json_pack("{s:s, s:i}", "url",
+							  ats_redact_url(proxy, shown, sizeof(shown)),
+							  "connect_status", (int)connectcode));
+	}
 
 	json_object_set_new(j, "address", ip && *ip ? json_string(ip) : json_null());
 	json_object_set_new(j, "port", json_integer(port ? port : url_port));
@@ -141,10 +153,12 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 		json_object_set_new(j, "http", json_null());
 	}
 	if (p->result != CURLE_OK) {
-		const char *msg = p->errbuf[0] ? p->errbuf : curl_easy_strerror(p->result);
-		json_t *e = json_pack("{s:i, s:s, s:s, s:i}", "curl_code", (int)p->result, "curl_error",
+		/* libcurl's message may quote the URL it was given, credentials and all. */
+		char *msg = ats_redact_text(p->errbuf[0] ? p->errbuf : curl_easy_strerror(p->result));
+		json_t *e = json_pack("{s:i, s:s, s:s?, s:i}", "curl_code", (int)p->result, "curl_error",
 				      curl_easy_strerror(p->result), "message", msg, "os_errno", (int)oserr);
-		int reason = openssl_reason(msg);
+		int reason = msg ? openssl_reason(msg) : 0;
+		free(msg);
 		if (reason)
 			json_object_set_new(e, "openssl_reason", json_integer(reason));
 		if (p->cap.alert >= 0)
@@ -153,8 +167,8 @@ json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char
 						      SSL_alert_desc_string_long(p->cap.alert)));
 		json_object_set_new(j, "error", e);
 	}
-	json_object_set_new(j, "handshake", json_pack("{s:b, s:b, s:b}", "started", p->cap.hs_started,
-						      "answered", p->cap.hs_answered, "chain_seen",
+	json_object_set_new(j, "handshake", json_pack("{s:b, s:b, s:b, s:b}", "started", p->cap.hs_started,
+						      "answered", p->cap.hs_answered, "completed", p->hs_done, "chain_seen",
 						      p->cap.called));
 	if (p->cap.called)
 		json_object_set_new(j, "certificates", ats_verify_facts(&p->cap));

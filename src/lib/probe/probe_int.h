@@ -47,7 +47,8 @@ json_t *ats_verify_facts(const ats_verify_capture *c);
  * root) when it is one. */
 json_t *ats_cert_json(X509 *x, const ats_lab_roots *lab);
 
-/* One probe while it runs: its libcurl handle and what the handshake let us capture. */typedef struct ats_probe_handle {
+/* One probe while it runs: its libcurl handle and what the handshake let us capture. */
+typedef struct ats_probe_handle {
 	const char *name; /* "h2" or "http/1.1" */
 	bool want_h2;
 	CURL *h;
@@ -58,7 +59,34 @@ json_t *ats_cert_json(X509 *x, const ats_lab_roots *lab);
 	unsigned char body[ATS_PROBE_BODY_BYTES];
 	size_t body_n;
 	CURLcode result;
+	/* Phase ends the handshake saw (microseconds on a monotonic clock, 0: not reached): libcurl
+	 * keeps its connect times at 0 when the TLS handshake fails, though TCP connected and the
+	 * server's chain arrived. */
+	long long t0_us, tcp_us, tls_us;
+	bool hs_done; /* the handshake completed */
+	struct {
+		bool asked;          /* the handshake asked for a stapled OCSP response */
+		long len;            /* bytes stapled; 0: none */
+		int response_status; /* OCSP_RESPONSE_STATUS_*, -1: none */
+		int cert_status;     /* V_OCSP_CERTSTATUS_* of the first answer, -1: none */
+		int reason;          /* revocation reason (OCSP_REVOKED_STATUS_*), -1: none */
+	} ocsp;
 } ats_probe_handle;
+
+/* The machinery every run of probes shares (probe.c). A handle set up here verifies against
+ * p->store (loaded once per run by ats_probe_store_load and shared), captures the handshake and
+ * records a stapled OCSP response when one was asked for. */
+int ats_probe_handle_setup(ats_probe_handle *p, const ats_probe_opts *o, const char *url,
+			   struct curl_slist *resolve, ats_err *err);
+/* The store the options name (libcurl's defaults when none), and its facts for the report
+ * (with "error" when a file could not be loaded). NULL only when out of memory. */
+X509_STORE *ats_probe_store_load(const ats_probe_opts *o, json_t **facts);
+/* o->resolve as a libcurl list (appended to *out); subject names what is probed in an error. */
+int ats_probe_resolve_list(const ats_probe_opts *o, const char *subject, struct curl_slist **out,
+			   ats_err *err);
+/* Runs every handle on m to its end (each bounded by its own timeout) and sets each one's
+ * result (the handles carry their ats_probe_handle as CURLOPT_PRIVATE). */
+void ats_probe_perform(CURLM *m);
 
 /* A finished probe's facts as a report object (probe_facts.c). */
 json_t *ats_probe_facts(ats_probe_handle *p, const ats_probe_opts *o, const char *host, long url_port);

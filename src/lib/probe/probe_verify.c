@@ -321,6 +321,16 @@ json_t *ats_cert_json(X509 *x, const ats_lab_roots *lab)
 	json_object_set_new(j, "issuer", json_string(buf));
 	ats_hex(sha, 32, hex, false);
 	json_object_set_new(j, "sha256", json_string(hex));
+	/* The serial as lower-case hex (what ssl_exporter and openssl x509 -serial show). */
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *sh = bn ? BN_bn2hex(bn) : NULL;
+	if (sh) {
+		for (char *c = sh; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+		json_object_set_new(j, "serial", json_string(sh));
+	}
+	OPENSSL_free(sh);
+	BN_free(bn);
 	time_t nb = ats_asn1_time_to_time(X509_get0_notBefore(x));
 	time_t na = ats_asn1_time_to_time(X509_get0_notAfter(x));
 	json_object_set_new(j, "not_before", json_string(ats_time_format(nb, t, sizeof(t))));

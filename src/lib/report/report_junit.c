@@ -1,9 +1,15 @@
 /* JUnit XML for CI: one testcase per check. An audit gives one case per CA per store (and one per
  * store for "can it anchor an ATS chain at all"); a probe one per protocol (named h2, http/1.1);
  * selftest one per protocol per run; any command's "checks" one per check (skip: <skipped/>); a
- * problem nothing else claims becomes a case of its own. A WARNING is a <failure
- * type="WARNING">: the check did not pass, and CI decides whether that blocks.
- * reports/junit.xsd describes the result. */
+ * problem nothing else claims (by its store and CA, or by the probes it names) becomes a case of
+ * its own, named by its cause. A WARNING is a <failure type="WARNING">: the check did not pass,
+ * and CI decides whether that blocks.
+ *
+ * What CI readers need: Jenkins' schema (xunit's junit-10.xsd: no "skipped" on <testsuites>),
+ * a classname whose only dot separates the command from what it checked (Jenkins splits a
+ * classname at its last dot, so a path's dots become '_'), and a time only where one was
+ * measured (a probe's total; none is better than a made-up 0). reports/junit.xsd describes
+ * the result. */
 #include "report/report.h"
 #include "base/strbuf.h"
 
@@ -13,6 +19,8 @@
 typedef struct suite {
 	ats_buf cases;
 	size_t tests, failures, errors, skipped;
+	double time; /* seconds measured, summed over the cases that have one */
+	bool timed;
 } suite;
 
 /* XML 1.0 text: the five entities escaped, control characters (not allowed) dropped. */
@@ -35,17 +43,40 @@ static void xml(ats_buf *b, const char *s)
 	}
 }
 
-/* One testcase. sev OK passes; UNKNOWN is an <error> (could not check); else a <failure>. */
-static void add_case(suite *st, const char *classname, const char *name, ats_verdict sev,
-		     const char *message, const char *detail)
+/* A classname: "<command>.<what>", <what> with no dot of its own (a path's become '_'). */
+static void classname(ats_buf *b, const char *cmd, const char *what)
+{
+	ats_buf_printf(b, "%s", cmd);
+	if (!what)
+		return;
+	ats_buf_put(b, ".", 1);
+	for (; *what; what++)
+		ats_buf_put(b, *what == '.' ? "_" : what, 1);
+}
+
+/* The opening of a testcase; secs < 0: no time measured. */
+static void case_open(suite *st, const char *cls, const char *name, double secs)
 {
 	ats_buf *b = &st->cases;
 	st->tests++;
 	ats_buf_printf(b, "    <testcase classname=\"");
-	xml(b, classname);
+	xml(b, cls);
 	ats_buf_printf(b, "\" name=\"");
 	xml(b, name);
-	ats_buf_printf(b, "\" time=\"0\"");
+	ats_buf_printf(b, "\"");
+	if (secs >= 0) {
+		ats_buf_printf(b, " time=\"%.6f\"", secs);
+		st->time += secs;
+		st->timed = true;
+	}
+}
+
+/* One testcase. sev OK passes; UNKNOWN is an <error> (could not check); else a <failure>. */
+static void add_case_timed(suite *st, const char *cls, const char *name, ats_verdict sev,
+			   const char *message, const char *detail, double secs)
+{
+	ats_buf *b = &st->cases;
+	case_open(st, cls, name, secs);
 	if (sev == ATS_VERDICT_OK) {
 		ats_buf_printf(b, "/>\n");
 		return;
@@ -62,17 +93,19 @@ static void add_case(suite *st, const char *classname, const char *name, ats_ver
 	ats_buf_printf(b, "</%s>\n    </testcase>\n", el);
 }
 
+static void add_case(suite *st, const char *cls, const char *name, ats_verdict sev,
+		     const char *message, const char *detail)
+{
+	add_case_timed(st, cls, name, sev, message, detail, -1);
+}
+
 /* A check that was not checked (status skip: an input it needs was not given). */
-static void add_skipped(suite *st, const char *classname, const char *name, const char *message)
+static void add_skipped(suite *st, const char *cls, const char *name, const char *message)
 {
 	ats_buf *b = &st->cases;
-	st->tests++;
 	st->skipped++;
-	ats_buf_printf(b, "    <testcase classname=\"");
-	xml(b, classname);
-	ats_buf_printf(b, "\" name=\"");
-	xml(b, name);
-	ats_buf_printf(b, "\" time=\"0\">\n      <skipped message=\"");
+	case_open(st, cls, name, -1);
+	ats_buf_printf(b, ">\n      <skipped message=\"");
 	xml(b, message);
 	ats_buf_printf(b, "\"/>\n    </testcase>\n");
 }
@@ -98,14 +131,18 @@ static ats_verdict problems_for(const json_t *problems, const char *store, const
 	return v;
 }
 
-static void audit_cases(suite *st, const json_t *stores, const json_t *problems, json_t *claimed)
+/* prefix: the classname's command part ("audit" for an audit and for check's audit part, "chain"
+ * for a chain verified against stores). */
+static void audit_cases(suite *st, const char *prefix, const json_t *stores, const json_t *problems,
+			json_t *claimed)
 {
 	size_t i, j;
 	const json_t *s, *ca;
 	json_array_foreach(stores, i, s) {
 		const char *path = ats_json_str(s, "path");
-		char cls[1100];
-		snprintf(cls, sizeof(cls), "audit.%s", path);
+		ats_buf cb = {0};
+		classname(&cb, prefix, path);
+		const char *cls = cb.p ? cb.p : prefix;
 		if (json_is_string(json_object_get(s, "error"))) {
 			/* Nothing in it could be checked: one error, no case per CA. */
 			ats_buf msg = {0}, detail = {0};
@@ -114,6 +151,7 @@ static void audit_cases(suite *st, const json_t *stores, const json_t *problems,
 				 ats_json_str(s, "error"), detail.p);
 			ats_buf_free(&msg);
 			ats_buf_free(&detail);
+			ats_buf_free(&cb);
 			continue;
 		}
 		json_array_foreach(json_object_get(s, "cas"), j, ca) {
@@ -139,16 +177,35 @@ static void audit_cases(suite *st, const json_t *stores, const json_t *problems,
 			 detail.p);
 		ats_buf_free(&msg);
 		ats_buf_free(&detail);
+		ats_buf_free(&cb);
 	}
 }
 
-/* One case per probe, named by its protocol ("h2", "http/1.1"). want NULL: the probe must pass;
- * else the cause it must fail with ("OK" to pass), as a selftest run expects. */
-static void probe_cases(suite *st, const char *cls, const json_t *probes, const char *want)
+/* Whether a problem's "probe" ("h2, http/1.1") names this protocol. */
+static bool names_probe(const json_t *problem, const char *name)
 {
-	size_t i;
-	const json_t *p;
+	const char *l = ats_json_str(problem, "probe");
+	size_t n = strlen(name);
+	for (const char *s = l; *name && (s = strstr(s, name)); s += n)
+		if ((s == l || s[-1] == ' ' || s[-1] == ',') && (s[n] == '\0' || s[n] == ','))
+			return true;
+	return false;
+}
+
+/* One case per probe, named by its protocol ("h2", "http/1.1"), timed by its total; it claims
+ * the problems that name it. want NULL: the probe must pass; else the cause it must fail with
+ * ("OK" to pass), as a selftest run expects. */
+static void probe_cases(suite *st, const char *cls, const json_t *probes, const char *want,
+			const json_t *problems, json_t *claimed)
+{
+	size_t i, k;
+	const json_t *p, *pr;
 	json_array_foreach(probes, i, p) {
+		json_array_foreach(problems, k, pr)
+			if (claimed && names_probe(pr, ats_json_str(p, "name")))
+				json_array_set_new(claimed, k, json_true());
+		const json_t *total = json_object_get(json_object_get(p, "times_ms"), "total");
+		double secs = json_is_number(total) ? json_number_value(total) / 1000.0 : -1;
 		ats_verdict v = ats_status_verdict(ats_json_str(p, "verdict"));
 		const char *cause = ats_json_str(p, "cause"), *msg = ats_json_str(p, "message");
 		ats_buf m = {0};
@@ -159,8 +216,8 @@ static void probe_cases(suite *st, const char *cls, const json_t *probes, const 
 				ats_buf_printf(&m, "expected %s, got %s: %s", want, *cause ? cause : "?", msg);
 			v = as_expected ? ATS_VERDICT_OK : ATS_VERDICT_CRITICAL;
 		}
-		add_case(st, cls, ats_json_str(p, "name"), v, m.p ? m.p : *msg ? msg : cause,
-			 ats_json_str(p, "fix"));
+		add_case_timed(st, cls, ats_json_str(p, "name"), v, m.p ? m.p : *msg ? msg : cause,
+			       ats_json_str(p, "fix"), secs);
 		ats_buf_free(&m);
 	}
 }
@@ -172,9 +229,9 @@ static void selftest_cases(suite *st, const char *cmd, const json_t *runs)
 	const json_t *x;
 	json_array_foreach(runs, i, x) {
 		ats_buf cls = {0};
-		ats_buf_printf(&cls, "%s.%s", cmd, ats_json_str(x, "name"));
-		probe_cases(st, cls.p, json_object_get(json_object_get(x, "probe"), "probes"),
-			    ats_json_str(x, "expect"));
+		classname(&cls, cmd, ats_json_str(x, "name"));
+		probe_cases(st, cls.p ? cls.p : cmd, json_object_get(json_object_get(x, "probe"), "probes"),
+			    ats_json_str(x, "expect"), NULL, NULL);
 		ats_buf_free(&cls);
 	}
 }
@@ -197,14 +254,15 @@ char *ats_report_junit(const json_t *r)
 	if (!a)
 		a = json_object_get(json_object_get(r, "audit"), "stores");
 	if (json_is_array(a))
-		audit_cases(&st, a, problems, claimed);
+		audit_cases(&st, strcmp(cmd, "check") == 0 ? "audit" : cmd, a, problems, claimed);
 	a = json_object_get(r, "probes");
 	if (!a)
 		a = json_object_get(json_object_get(r, "probe"), "probes");
 	if (json_is_array(a)) {
-		char cls[256];
-		snprintf(cls, sizeof(cls), "%s.probe", cmd);
-		probe_cases(&st, cls, a, NULL);
+		ats_buf cls = {0};
+		classname(&cls, cmd, "probe");
+		probe_cases(&st, cls.p ? cls.p : cmd, a, NULL, problems, claimed);
+		ats_buf_free(&cls);
 	}
 	selftest_cases(&st, cmd, json_object_get(r, "runs"));
 	json_array_foreach(json_object_get(r, "checks"), i, p) {
@@ -215,28 +273,38 @@ char *ats_report_junit(const json_t *r)
 				 ats_status_verdict(ats_json_str(p, "status")), ats_json_str(p, "message"),
 				 ats_json_str(p, "fix"));
 	}
-	/* Problems no case claimed: each its own case, unless "checks" already says it all. */
+	/* Problems no case claimed: each its own case named by its cause (the same cause twice:
+	 * "#2"), unless "checks" already says it all. */
+	json_t *names = json_object();
 	json_array_foreach(problems, i, p) {
-		char name[64];
+		char name[96];
 		if (has_checks || json_is_true(json_array_get(claimed, i)))
 			continue;
-		snprintf(name, sizeof(name), "problem %zu", i + 1);
+		const char *cause = *ats_json_str(p, "cause") ? ats_json_str(p, "cause") : "problem";
+		snprintf(name, sizeof(name), "%s", cause);
+		for (int n = 2; json_object_get(names, name); n++)
+			snprintf(name, sizeof(name), "%s #%d", cause, n);
+		json_object_set_new(names, name, json_true());
 		add_case(&st, cmd, name, ats_status_verdict(ats_json_str(p, "severity")),
 			 ats_json_str(p, "message"), ats_json_str(p, "fix"));
 	}
+	json_decref(names);
 	if (st.tests == 0)
 		add_case(&st, cmd, "verdict", ats_status_verdict(ats_json_str(r, "verdict")),
 			 ats_json_str(r, "verdict"), "");
 	json_decref(claimed);
 
 	const char *device = ats_json_str(r, "device");
+	char secs[48] = "";
+	if (st.timed)
+		snprintf(secs, sizeof(secs), " time=\"%.6f\"", st.time);
 	ats_buf_printf(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			     "<testsuites name=\"atscheck\" tests=\"%zu\" failures=\"%zu\" "
-			     "errors=\"%zu\" skipped=\"%zu\">\n  <testsuite name=\"atscheck ",
-		       st.tests, st.failures, st.errors, st.skipped);
+			     "errors=\"%zu\"%s>\n  <testsuite name=\"atscheck ",
+		       st.tests, st.failures, st.errors, secs);
 	xml(&out, cmd);
-	ats_buf_printf(&out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"0\"",
-		       st.tests, st.failures, st.errors, st.skipped);
+	ats_buf_printf(&out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"%s",
+		       st.tests, st.failures, st.errors, st.skipped, secs);
 	if (*device) {
 		ats_buf_printf(&out, " hostname=\"");
 		xml(&out, device);

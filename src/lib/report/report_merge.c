@@ -1,11 +1,13 @@
-/* The fleet accumulator: one compact row per device, strings interned once for the whole fleet
- * (causes, CA names, versions), counts computed at the end from the rows so a device that
- * reported twice counts once. */
+/* The fleet accumulator: a 24-byte record per device pointing at an interned profile, strings
+ * interned once for the whole fleet (causes, CA names, versions), names spooled to disk. Counts
+ * are computed at the end from the records, so a device that reported twice counts once. */
 #include "report/report_merge_int.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DAY 86400
 
@@ -82,47 +84,72 @@ void ats_tab_free(strtab *t)
 	free(t->slot);
 }
 
+uint64_t ats_merge_hash64(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	h ^= h >> 33; /* fmix64: the low bits index the table */
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 ats_merge *ats_merge_new(const ats_merge_opts *o)
 {
 	ats_merge *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->o = *o;
+	if (m->o.stale_days <= 0)
+		m->o.stale_days = 2;
 	pthread_mutex_init(&m->lock, NULL);
+	ats_pick_init(&m->bad, ATS_MERGE_NAMED);
+	ats_pick_init(&m->future.files, ATS_MERGE_NAMED);
+	ats_pick_init(&m->notime.files, ATS_MERGE_NAMED);
+	/* The spool: created and unlinked at once, so nothing is left behind whatever happens. */
+	const char *dir = o->tmpdir && *o->tmpdir ? o->tmpdir : "/tmp";
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/atscheck-merge.XXXXXX", dir);
+	int fd = mkstemp(path);
+	if (fd < 0 || !(m->spool = fdopen(fd, "w+"))) {
+		snprintf(m->spool_err, sizeof(m->spool_err), "%s: cannot make a spool file: %s", dir,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(path);
+	}
 	return m;
-}
-
-static void row_clear(row *r)
-{
-	free(r->file);
-	free(r->causes);
-	free(r->exp);
-	memset(r, 0, sizeof(*r));
 }
 
 void ats_merge_free(ats_merge *m)
 {
 	if (!m)
 		return;
-	for (uint32_t i = 0; i < m->devices.n; i++)
-		row_clear(&m->rows[i]);
-	free(m->rows);
+	free(m->devs);
+	free(m->slot);
+	free(m->pool);
+	free(m->prof_off);
+	free(m->prof_len);
+	free(m->prof_slot);
 	for (uint32_t i = 0; i < m->causes.n; i++)
 		free(m->cause_fix[i]);
 	free(m->cause_fix);
 	free(m->cause_sev);
-	for (size_t i = 0; i < m->nbad; i++) {
-		free(m->bad[i].file);
-		free(m->bad[i].kind);
-		free(m->bad[i].why);
-	}
-	free(m->bad);
-	ats_tab_free(&m->devices);
+	free(m->item_min);
+	ats_pick_free(&m->bad);
+	ats_pick_free(&m->future.files);
+	ats_pick_free(&m->notime.files);
 	ats_tab_free(&m->causes);
 	ats_tab_free(&m->cas);
 	ats_tab_free(&m->versions);
 	ats_tab_free(&m->items);
 	ats_tab_free(&m->commands);
+	if (m->spool)
+		fclose(m->spool);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -135,33 +162,24 @@ size_t ats_merge_done(ats_merge *m)
 	return n;
 }
 
+static const char *utf8_clean(const char *s, char *buf, size_t n);
+
 void ats_merge_bad(ats_merge *m, const char *file, const char *kind, const char *why)
 {
+	char fb[4097], wb[512];
+	file = utf8_clean(file, fb, sizeof(fb));
+	why = utf8_clean(why, wb, sizeof(wb));
 	pthread_mutex_lock(&m->lock);
 	m->done++;
-	if (m->nbad == m->cap_bad) {
-		size_t cap = m->cap_bad ? m->cap_bad * 2 : 16;
-		bad *v = realloc(m->bad, cap * sizeof(*v));
-		if (!v) {
-			m->oom = 1;
-			goto out;
-		}
-		m->bad = v;
-		m->cap_bad = cap;
-	}
-	bad *b = &m->bad[m->nbad];
-	b->file = strdup(file);
-	b->kind = strdup(kind);
-	b->why = strdup(why);
-	if (!b->file || !b->kind || !b->why) {
-		free(b->file);
-		free(b->kind);
-		free(b->why);
-		m->oom = 1;
-		goto out;
-	}
 	m->nbad++;
-out:
+	m->npartial += strcmp(kind, "partial") == 0;
+	if (ats_pick_wants(&m->bad, 0, file)) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "file", file, "kind", kind, "error", why);
+		if (!o || ats_pick_add(&m->bad, 0, file, o) != 0)
+			m->oom = 1;
+	} else {
+		m->bad.seen++;
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -177,132 +195,107 @@ int ats_merge_verdict_of(const char *s)
 	return strcmp(s, "UNKNOWN") == 0 ? ATS_VERDICT_UNKNOWN : (int)v;
 }
 
-static int add_cause(ats_merge *m, row *r, const mj_doc *d, const mj_node *p)
+/* The record of (name, mid), or a new one (index returned in *fresh = 1). NULL on OOM. */
+static dev *dev_find(ats_merge *m, uint64_t name, uint32_t mid, int *fresh)
 {
-	const char *key = mj_str(d, p, "cause"), *ca = mj_str(d, p, "ca");
-	char both[512];
-	if (!*key)
-		key = mj_str(d, p, "message");
-	else if (*ca) { /* "ca-missing: Amazon Root CA 4": one cause per CA */
-		snprintf(both, sizeof(both), "%s: %s", key, ca);
-		key = both;
-	}
-	if (!*key)
-		return 0;
-	uint32_t before = m->causes.n;
-	long id = ats_tab_intern(&m->causes, key);
-	if (id < 0)
-		return -1;
-	if (m->causes.n > before) {
-		/* new cause: grow its side tables to the table's capacity */
-		uint8_t *sev = realloc(m->cause_sev, m->causes.cap);
-		if (sev)
-			m->cause_sev = sev;
-		char **fix = realloc(m->cause_fix, m->causes.cap * sizeof(*fix));
-		if (fix)
-			m->cause_fix = fix;
-		if (!sev || !fix)
-			return -1;
-		m->cause_sev[id] = 0;
-		m->cause_fix[id] = NULL;
-	}
-	int sev = ats_merge_verdict_of(mj_str(d, p, "severity"));
-	if (ats_merge_rank(sev) > ats_merge_rank(m->cause_sev[id]))
-		m->cause_sev[id] = (uint8_t)sev;
-	if (!m->cause_fix[id] && *mj_str(d, p, "fix"))
-		m->cause_fix[id] = strdup(mj_str(d, p, "fix"));
-	for (uint32_t i = 0; i < r->ncauses; i++)
-		if (r->causes[i] == (uint32_t)id)
-			return 0;
-	uint32_t *v = realloc(r->causes, (r->ncauses + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	r->causes = v;
-	r->causes[r->ncauses++] = (uint32_t)id;
-	return 0;
-}
-
-/* Any object with "not_after_epoch" and a name that is still usable and expires within the
- * horizon: the earliest date per item name. */
-static int add_expiring(ats_merge *m, row *r, const mj_doc *d, const mj_node *j)
-{
-	const mj_node *c;
-	if (j->type == MJ_OBJ) {
-		const mj_node *na = mj_get(d, j, "not_after_epoch"), *usable = mj_get(d, j, "usable");
-		const char *name = *mj_str(d, j, "name") ? mj_str(d, j, "name") : mj_str(d, j, "subject");
-		if (na && na->type == MJ_NUM && na->is_int && *name && !(usable && usable->type == MJ_FALSE) &&
-		    na->num >= (int64_t)m->o.at &&
-		    na->num < (int64_t)m->o.at + (int64_t)m->o.horizon_days * DAY) {
-			uint32_t i;
-			long id = ats_tab_intern(&m->items, name);
-			if (id < 0)
-				return -1;
-			for (i = 0; i < r->nexp && r->exp[i].item != (uint32_t)id; i++)
+	uint64_t h = name ^ ((uint64_t)mid * 0x9e3779b97f4a7c15ull);
+	size_t mask = m->nslot - 1, i;
+	*fresh = 0;
+	if (m->nslot)
+		for (i = (size_t)h & mask; m->slot[i]; i = (i + 1) & mask) {
+			dev *d = &m->devs[m->slot[i] - 1];
+			if (d->name == name && d->mid == mid)
+				return d;
+		}
+	if ((m->ndev + 1) * 2 > m->nslot) {
+		size_t ns = m->nslot ? m->nslot * 2 : 4096;
+		uint32_t *slot = calloc(ns, sizeof(*slot));
+		if (!slot)
+			return NULL;
+		for (size_t k = 0; k < m->ndev; k++) {
+			uint64_t hk = m->devs[k].name ^ ((uint64_t)m->devs[k].mid * 0x9e3779b97f4a7c15ull);
+			for (i = (size_t)hk & (ns - 1); slot[i]; i = (i + 1) & (ns - 1))
 				;
-			if (i == r->nexp) {
-				expiry *x = realloc(r->exp, (r->nexp + 1) * sizeof(*x));
-				if (!x)
-					return -1;
-				r->exp = x;
-				r->exp[r->nexp++] = (expiry){(uint32_t)id, na->num};
-			} else if (na->num < r->exp[i].epoch) {
-				r->exp[i].epoch = na->num;
-			}
+			slot[i] = (uint32_t)k + 1;
 		}
+		free(m->slot);
+		m->slot = slot;
+		m->nslot = ns;
+		mask = ns - 1;
 	}
-	for (c = mj_first(d, j); c; c = mj_next(d, c))
-		if ((c->type == MJ_OBJ || c->type == MJ_ARR) && add_expiring(m, r, d, c) != 0)
-			return -1;
-	return 0;
+	if (m->ndev == m->cap_dev) {
+		/* grows by half: glibc moves big blocks with mremap, so the peak is not old + new */
+		size_t cap = m->cap_dev ? m->cap_dev + m->cap_dev / 2 : 4096;
+		dev *v = realloc(m->devs, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		m->devs = v;
+		m->cap_dev = cap;
+	}
+	if (m->ndev >= UINT32_MAX - 1)
+		return NULL;
+	for (i = (size_t)h & mask; m->slot[i]; i = (i + 1) & mask)
+		;
+	m->slot[i] = (uint32_t)m->ndev + 1;
+	dev *d = &m->devs[m->ndev++];
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->mid = mid;
+	*fresh = 1;
+	return d;
 }
 
-static int fill_row(ats_merge *m, row *r, const char *file, time_t mtime, const mj_doc *d)
+/* A path as it can go into JSON: bytes that are not UTF-8 (a file name is any bytes) become
+ * '?', so one odd name cannot make the summary unwritable. Returns s, or buf holding the copy. */
+static const char *utf8_clean(const char *s, char *buf, size_t n)
 {
-	const mj_node *rep = &d->v[0], *tool = mj_get(d, rep, "tool"), *stores, *s, *ca, *p, *err;
-	long id;
-
-	r->mtime = mtime;
-	if (!(r->file = strdup(file)))
-		return -1;
-	r->verdict = (uint8_t)ats_merge_verdict_of(mj_str(d, rep, "verdict"));
-#define INTERN(field, tab, str)                          \
-	if ((id = ats_tab_intern(&m->tab, str)) < 0)     \
-		return -1;                               \
-	r->field = (uint32_t)id;
-	INTERN(command, commands, mj_str(d, rep, "command"));
-	INTERN(openssl, versions, mj_str(d, tool, "openssl"));
-	INTERN(libcurl, versions, mj_str(d, tool, "libcurl"));
-	INTERN(atscheck, versions, mj_str(d, tool, "atscheck"));
-#undef INTERN
-	stores = mj_get(d, rep, "stores");
-	if (!stores)
-		stores = mj_get(d, mj_get(d, rep, "audit"), "stores");
-	for (s = mj_first(d, stores); s; s = mj_next(d, s)) {
-		if ((err = mj_get(d, s, "error")) && err->type == MJ_STR)
-			continue; /* an unreadable store says nothing about what is in it */
-		for (ca = mj_first(d, mj_get(d, s, "cas")); ca; ca = mj_next(d, ca)) {
-			const char *st = mj_str(d, ca, "status");
-			if (strcmp(st, "missing") != 0 && strcmp(st, "deselected") != 0)
-				continue;
-			if ((id = ats_tab_intern(&m->cas, mj_str(d, ca, "name"))) < 0)
-				return -1;
-			if (id < MAX_CAS)
-				r->missing |= 1ull << id;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	int high = 0;
+	for (const unsigned char *q = p; *q; q++)
+		high |= *q >= 0x80;
+	if (!high)
+		return s;
+	while (*p && i + 1 < n) {
+		int k = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
+		int ok = k >= 0 && i + (size_t)k + 1 < n;
+		for (int j = 1; ok && j <= k; j++)
+			ok = (p[j] & 0xc0) == 0x80;
+		if (!ok) {
+			buf[i++] = '?';
+			p++;
+			continue;
 		}
+		for (int j = 0; j <= k; j++)
+			buf[i++] = (char)*p++;
 	}
-	for (p = mj_first(d, mj_get(d, rep, "problems")); p; p = mj_next(d, p))
-		if (add_cause(m, r, d, p) != 0)
-			return -1;
-	return add_expiring(m, r, d, rep);
+	buf[i] = '\0';
+	return buf;
+}
+
+static void note(ats_merge *m, anomaly *a, const char *file)
+{
+	a->n++;
+	if (!ats_pick_wants(&a->files, 0, file))
+		a->files.seen++;
+	else if (ats_pick_add(&a->files, 0, file, NULL) != 0)
+		m->oom = 1;
+}
+
+static uint32_t clamp32(int64_t t)
+{
+	return t < 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
 void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *rep)
 {
 	const char *device = mj_str(rep, &rep->v[0], "device");
 	const char *mid = mj_str(rep, &rep->v[0], "machine_id");
-	char fallback[256], key[1024];
-	row fresh = {0};
+	const char *at = mj_str(rep, &rep->v[0], "at");
+	char fallback[256], fb[4097];
 
+	file = utf8_clean(file, fb, sizeof(fb));
 	if (!*device) { /* no identity in the report: its file name stands for it */
 		const char *base = strrchr(file, '/');
 		snprintf(fallback, sizeof(fallback), "%s", base ? base + 1 : file);
@@ -313,43 +306,57 @@ void ats_merge_add(ats_merge *m, const char *file, time_t mtime, const mj_doc *r
 	}
 	/* Many devices keep a default host name (every Raspberry Pi is "raspberrypi"): the machine
 	 * id tells them apart; the summary shows it only where two share a name. */
-	snprintf(key, sizeof(key), "%s%s%s", device, *mid ? "\x1f" : "", mid);
-	device = key;
+	size_t lname = strlen(device), lmid = strlen(mid), lfile = strlen(file);
+	if (lname > 1024)
+		lname = 1024;
+	if (lmid > 64)
+		lmid = 64;
+	if (lfile > 4096)
+		lfile = 4096;
+	uint64_t nh = ats_merge_hash64(device, lname);
+	uint32_t mh = lmid ? (uint32_t)ats_merge_hash64(mid, lmid) | 1u : 0;
+	uint32_t tie = (uint32_t)ats_merge_hash64(file, lfile);
+	int64_t t = *at ? ats_merge_parse_time(at) : -1;
+	int future = 0;
+	if (t > (int64_t)m->o.at + 3600) {
+		/* a clock ahead: the report's time is not believed; its file's (at most --at) is */
+		future = 1;
+		t = mtime < m->o.at ? (int64_t)mtime : (int64_t)m->o.at;
+	}
+
 	pthread_mutex_lock(&m->lock);
 	m->done++;
-	long id = ats_tab_find(&m->devices, device);
-	if (id >= 0) {
-		row *old = &m->rows[id];
-		m->duplicates++;
-		if (old->mtime > mtime || (old->mtime == mtime && strcmp(old->file, file) > 0))
-			goto out; /* the row we have is newer */
+	m->reports++;
+	if (t < 0) {
+		note(m, &m->notime, file);
+		t = mtime;
+	} else if (future) {
+		note(m, &m->future, file);
 	}
-	if (fill_row(m, &fresh, file, mtime, rep) != 0) {
-		row_clear(&fresh);
+	long prof = ats_merge_profile_of(m, rep);
+	int fresh;
+	dev *d = prof < 0 ? NULL : dev_find(m, nh, mh, &fresh);
+	if (!d) {
 		m->oom = 1;
 		goto out;
 	}
-	if (id < 0) {
-		if (m->devices.n == m->cap_rows) {
-			size_t cap = m->cap_rows ? m->cap_rows * 2 : 1024;
-			row *v = realloc(m->rows, cap * sizeof(*v));
-			if (!v) {
-				row_clear(&fresh);
-				m->oom = 1;
-				goto out;
-			}
-			m->rows = v;
-			m->cap_rows = cap;
-		}
-		if ((id = ats_tab_intern(&m->devices, device)) < 0) {
-			row_clear(&fresh);
-			m->oom = 1;
-			goto out;
-		}
-	} else {
-		row_clear(&m->rows[id]);
+	uint32_t t32 = clamp32(t);
+	if (!fresh) {
+		m->superseded++;
+		if (d->time > t32 || (d->time == t32 && d->tie >= tie))
+			goto out; /* the record we have is newer */
 	}
-	m->rows[id] = fresh;
+	d->time = t32;
+	d->tie = tie;
+	d->prof = (uint32_t)prof;
+	if (m->spool && !m->spool_err[0]) {
+		spool_rec r = {nh, mh, t32, tie, (uint32_t)prof, (uint16_t)lname, (uint16_t)lmid,
+			       (uint16_t)lfile, 0};
+		if (fwrite(&r, sizeof(r), 1, m->spool) != 1 || fwrite(device, 1, lname, m->spool) != lname ||
+		    fwrite(mid, 1, lmid, m->spool) != lmid || fwrite(file, 1, lfile, m->spool) != lfile)
+			snprintf(m->spool_err, sizeof(m->spool_err), "cannot write the spool file: %s",
+				 strerror(errno));
+	}
 out:
 	pthread_mutex_unlock(&m->lock);
 }

@@ -1,6 +1,9 @@
-/* The fleet summary as one self-contained HTML file (no script, no external file): the verdict
- * split and the top causes as inline SVG bar charts a person reads at a glance, then tables, the
- * device lists folded under <details>. */
+/* The fleet summary as one self-contained HTML file (no external file, no network): the verdict
+ * split and the top causes as inline SVG bar charts a person reads at a glance, then tables with
+ * example devices folded under <details>, the stale devices, and a table of every device (up to
+ * the summary's bound, ATS_MERGE_ROWS, the worst first) that a small inline script filters by
+ * text and verdict as one types; "?q=TEXT&verdict=CRITICAL" (or verdict=stale) in the address
+ * sets the filter when the page opens. Without script, the whole table shows. */
 #include "report/report_merge.h"
 #include "base/strbuf.h"
 
@@ -39,22 +42,112 @@ static int vidx(const char *v)
 	return 3;
 }
 
-static void devices(ats_buf *b, const json_t *ids)
+/* The example devices of a group (bounded in the summary) and how many there are in all. */
+static void devices(ats_buf *b, const json_t *ids, long long total)
 {
 	size_t i, n = json_array_size(ids);
 	json_t *d;
 	if (!n)
 		return;
-	ats_buf_printf(b, "<details><summary>%zu device%s</summary><p class=ids>", n, n == 1 ? "" : "s");
+	if (total < (long long)n)
+		total = (long long)n;
+	ats_buf_printf(b, "<details><summary>%lld device%s</summary><p class=ids>", total,
+		       total == 1 ? "" : "s");
 	json_array_foreach(ids, i, d) {
-		if (i == SHOW) {
-			ats_buf_printf(b, " &hellip; and %zu more (see the JSON summary)", n - SHOW);
+		if (i == SHOW)
 			break;
-		}
 		ats_buf_printf(b, "%s", i ? ", " : "");
 		esc(b, json_string_value(d));
 	}
+	if (total > (long long)i)
+		ats_buf_printf(b, " &hellip; and %lld more: filter the device table below, or see the "
+				  "--devices file", total - (long long)i);
 	ats_buf_printf(b, "</p></details>");
+}
+
+static void age(ats_buf *b, long long s)
+{
+	if (s >= 86400)
+		ats_buf_printf(b, "%lld d %lld h", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		ats_buf_printf(b, "%lld h %lld min", s / 3600, s % 3600 / 60);
+	else
+		ats_buf_printf(b, "%lld min", s / 60);
+}
+
+static const char script[] =
+	"<script>\n(function () {\n"
+	"  var q = document.getElementById('q'), v = document.getElementById('v');\n"
+	"  var rows = document.querySelectorAll('#devices tbody tr'), shown = document.getElementById('shown');\n"
+	"  function apply() {\n"
+	"    var t = q.value.toLowerCase(), w = v.value, n = 0;\n"
+	"    for (var i = 0; i < rows.length; i++) {\n"
+	"      var r = rows[i];\n"
+	"      var ok = (!w || r.dataset.v === w || (w === 'stale' && r.dataset.s === '1')) &&\n"
+	"               (!t || r.textContent.toLowerCase().indexOf(t) >= 0);\n"
+	"      r.hidden = !ok;\n"
+	"      if (ok) n++;\n"
+	"    }\n"
+	"    shown.textContent = n;\n"
+	"  }\n"
+	"  var p = new URLSearchParams(location.search);\n"
+	"  if (p.get('q')) q.value = p.get('q');\n"
+	"  if (p.get('verdict')) v.value = p.get('verdict');\n"
+	"  q.addEventListener('input', apply);\n"
+	"  v.addEventListener('change', apply);\n"
+	"  apply();\n"
+	"})();\n</script>\n";
+
+/* Every device the summary carries, filterable in the page. */
+static void device_table(ats_buf *b, const json_t *r, long long total)
+{
+	const json_t *rows = json_object_get(r, "devices"), *e, *c;
+	size_t i, j, n = json_array_size(rows);
+	ats_buf_printf(b, "<h2 id=all>Every device</h2>\n<p>");
+	if (json_is_false(json_object_get(r, "devices_complete")))
+		ats_buf_printf(b, "This page lists %zu of the %lld devices: the worst first (CRITICAL, "
+				  "UNKNOWN, WARNING, then OK; stale ones ahead), at most %lld. Every device "
+				  "is in the devices file: <code>atscheck report merge ... --devices "
+				  "FILE</code>%s", n, total,
+			       (long long)json_integer_value(json_object_get(json_object_get(r, "bounds"),
+									       "device_rows")),
+			       "");
+	else
+		ats_buf_printf(b, "All %zu devices.", n);
+	if (*ats_json_str(r, "devices_file")) {
+		ats_buf_printf(b, " Devices file of this run: <code>");
+		esc(b, ats_json_str(r, "devices_file"));
+		ats_buf_printf(b, "</code>.");
+	}
+	ats_buf_printf(b, "</p>\n<p class=filter><label>Find <input id=q type=search size=40 "
+			  "placeholder=\"device, cause or file\"></label> <label>Show <select id=v>"
+			  "<option value=\"\">every verdict</option>");
+	for (int k = 0; k < 4; k++)
+		ats_buf_printf(b, "<option>%s</option>", verdicts[k]);
+	ats_buf_printf(b, "<option value=stale>stale only</option></select></label> "
+			  "<span class=muted><span id=shown>%zu</span> of %zu shown</span></p>\n", n, n);
+	ats_buf_printf(b, "<table id=devices><thead><tr><th>device</th><th>verdict</th><th>last "
+			  "report</th><th>age</th><th>causes</th><th>report file</th></tr></thead><tbody>\n");
+	json_array_foreach(rows, i, e) {
+		int k = vidx(ats_json_str(e, "verdict"));
+		int stale = json_is_true(json_object_get(e, "stale"));
+		ats_buf_printf(b, "<tr data-v=%s data-s=%d><td>", verdicts[k], stale);
+		esc(b, ats_json_str(e, "device"));
+		ats_buf_printf(b, "</td><td style=\"color:%s\">%s</td><td>%.10s %.5s</td><td%s>", colors[k],
+			       verdicts[k], ats_json_str(e, "at"),
+			       strlen(ats_json_str(e, "at")) > 11 ? ats_json_str(e, "at") + 11 : "",
+			       stale ? " class=stale" : "");
+		age(b, (long long)json_integer_value(json_object_get(e, "age_seconds")));
+		ats_buf_printf(b, "%s</td><td>", stale ? " (stale)" : "");
+		json_array_foreach(json_object_get(e, "causes"), j, c) {
+			ats_buf_printf(b, "%s", j ? "<br>" : "");
+			esc(b, json_string_value(c));
+		}
+		ats_buf_printf(b, "</td><td class=ids>");
+		esc(b, ats_json_str(e, "file"));
+		ats_buf_printf(b, "</td></tr>\n");
+	}
+	ats_buf_printf(b, "</tbody></table>\n");
 }
 
 /* One stacked bar: the fleet split by verdict, each part labelled with its count. */
@@ -136,16 +229,26 @@ char *ats_merge_html(const json_t *r)
 			   "font-weight:bold;background:%s}\n"
 			   "table{border-collapse:collapse} td,th{border-bottom:1px solid #ddd;padding:4px 10px;"
 			   "text-align:left;vertical-align:top} td.n{text-align:right}\n"
-			   ".ids{font-size:13px;color:#444} .muted{color:#666}\n</style></head><body>\n",
+			   ".ids{font-size:13px;color:#444} .muted{color:#666} .stale{color:#c62828;font-weight:bold}\n"
+			   ".filter input,.filter select{font:inherit;padding:2px 6px}\n</style></head><body>\n",
 		       verdicts[v], colors[v]);
 	ats_buf_printf(&b, "<h1>atscheck fleet summary <span class=badge>%s</span></h1>\n"
 			   "<p class=muted>%lld devices at ", verdicts[v], total);
 	esc(&b, ats_json_str(r, "at"));
-	ats_buf_printf(&b, " &middot; %lld report files read, %lld duplicates, %lld unreadable, %lld "
+	ats_buf_printf(&b, " &middot; %lld report files read, %lld superseded by a newer report of "
+			   "the same device, %lld unreadable, %lld "
 			   "partial &middot; expiry horizon %lld days</p>\n",
-		       num(files, "read"), num(files, "duplicates"), num(files, "unreadable"),
+		       num(files, "read"), num(files, "superseded"), num(files, "unreadable"),
 		       num(files, "partial"), num(r, "horizon_days"));
-	ats_buf_printf(&b, "<h2>Devices per verdict</h2>\n");
+	const json_t *rt = json_object_get(r, "report_time");
+	long long fut = num(json_object_get(rt, "future"), "reports");
+	long long none = num(json_object_get(rt, "missing"), "reports");
+	if (fut || none)
+		ats_buf_printf(&b, "<p>%lld report%s dated after this summary's time and %lld with no time "
+				   "at all: for those, the time their file was written stands in.</p>\n",
+			       fut, fut == 1 ? " is" : "s are", none);
+	ats_buf_printf(&b, "<p><a href=\"#all\">Find a device</a> &middot; <a href=\"#stale\">Stale "
+			   "devices</a></p>\n<h2>Devices per verdict</h2>\n");
 	verdict_chart(&b, json_object_get(r, "by_verdict"), total);
 
 	a = json_object_get(r, "causes");
@@ -165,7 +268,7 @@ char *ats_merge_html(const json_t *r)
 				esc(&b, ats_json_str(e, "fix"));
 				ats_buf_printf(&b, "</code></span>");
 			}
-			devices(&b, json_object_get(e, "device_ids"));
+			devices(&b, json_object_get(e, "device_ids"), num(e, "devices"));
 			ats_buf_printf(&b, "</td></tr>\n");
 		}
 		ats_buf_printf(&b, "</table>\n");
@@ -178,7 +281,7 @@ char *ats_merge_html(const json_t *r)
 			ats_buf_printf(&b, "<tr><td>");
 			esc(&b, ats_json_str(e, "ca"));
 			ats_buf_printf(&b, "</td><td class=n>%lld</td><td>", num(e, "devices"));
-			devices(&b, json_object_get(e, "device_ids"));
+			devices(&b, json_object_get(e, "device_ids"), num(e, "devices"));
 			ats_buf_printf(&b, "</td></tr>\n");
 		}
 		ats_buf_printf(&b, "</table>\n");
@@ -195,11 +298,26 @@ char *ats_merge_html(const json_t *r)
 		esc(&b, ats_json_str(e, "name"));
 		ats_buf_printf(&b, "</td><td>%.10s</td><td class=n>%lld</td><td>",
 			       ats_json_str(e, "first_not_after"), num(e, "devices"));
-		devices(&b, json_object_get(e, "device_ids"));
+		devices(&b, json_object_get(e, "device_ids"), num(e, "devices"));
 		ats_buf_printf(&b, "</td></tr>\n");
 	}
 	if (json_array_size(a))
 		ats_buf_printf(&b, "</table>\n");
+
+	const json_t *st = json_object_get(r, "stale");
+	ats_buf_printf(&b, "<h2 id=stale>Stale devices: no report for more than %lld days</h2>\n",
+		       num(r, "stale_days"));
+	if (!num(st, "devices")) {
+		ats_buf_printf(&b, "<p>None: every device reported since %.10s.</p>\n",
+			       ats_json_str(st, "before"));
+	} else {
+		ats_buf_printf(&b, "<p><b>%lld device%s</b> sent no report since %.10s; the longest silent "
+				   "first:</p>\n", num(st, "devices"), num(st, "devices") == 1 ? "" : "s",
+			       ats_json_str(st, "before"));
+		devices(&b, json_object_get(st, "device_ids"), num(st, "devices"));
+		ats_buf_printf(&b, "<p class=muted>All of them: choose <i>stale only</i> in the device "
+				   "table.</p>\n");
+	}
 
 	ats_buf_printf(&b, "<h2>Versions</h2>\n<table>\n");
 	static const char *const comps[][2] = {
@@ -208,8 +326,15 @@ char *ats_merge_html(const json_t *r)
 		ats_buf_printf(&b, "<tr><th>%s</th><td>", comps[c][1]);
 		json_array_foreach(json_object_get(json_object_get(r, "versions"), comps[c][0]), i, e) {
 			ats_buf_printf(&b, "%s", i ? "<br>" : "");
+			if (strcmp(ats_json_str(e, "version"), "(not in the report)") == 0) {
+				/* an audit does not load libcurl, so its report cannot say which it is */
+				ats_buf_printf(&b, "<span class=muted>not recorded in the reports of %lld "
+						   "device%s</span>", num(e, "devices"),
+					       num(e, "devices") == 1 ? "" : "s");
+				continue;
+			}
 			esc(&b, ats_json_str(e, "version"));
-			ats_buf_printf(&b, ": %lld", num(e, "devices"));
+			ats_buf_printf(&b, ": %lld device%s", num(e, "devices"), num(e, "devices") == 1 ? "" : "s");
 		}
 		ats_buf_printf(&b, "</td></tr>\n");
 	}
@@ -218,10 +343,13 @@ char *ats_merge_html(const json_t *r)
 	if (base) {
 		ats_buf_printf(&b, "<h2>Since the baseline</h2>\n<p>");
 		esc(&b, ats_json_str(base, "file"));
-		ats_buf_printf(&b, ": <b>%zu worse</b>, %lld better, %lld unchanged, %lld new, %zu gone</p>\n",
-			       json_array_size(json_object_get(base, "worse")), num(base, "better"),
-			       num(base, "unchanged"), num(base, "new"),
-			       json_array_size(json_object_get(base, "gone")));
+		ats_buf_printf(&b, ": <b>%lld worse</b>, %lld better, %lld unchanged, %lld new, %lld gone</p>\n",
+			       num(base, "worse_devices"), num(base, "better"), num(base, "unchanged"),
+			       num(base, "new"), num(base, "gone_devices"));
+		if (num(base, "gone_devices")) {
+			ats_buf_printf(&b, "<p>Present in the baseline, absent now:</p>");
+			devices(&b, json_object_get(base, "gone"), num(base, "gone_devices"));
+		}
 		if (json_array_size(json_object_get(base, "worse")))
 			ats_buf_printf(&b, "<table><tr><th>device</th><th>before</th><th>after</th>"
 					   "<th>new causes</th></tr>\n");
@@ -245,7 +373,8 @@ char *ats_merge_html(const json_t *r)
 	}
 
 	if (json_array_size(a = json_object_get(r, "bad_files"))) {
-		ats_buf_printf(&b, "<h2>Report files not used (%zu)</h2>\n<ul>\n", json_array_size(a));
+		ats_buf_printf(&b, "<h2>Report files not used (%lld)</h2>\n<ul>\n",
+			       num(files, "unreadable") + num(files, "partial"));
 		json_array_foreach(a, i, e) {
 			if (i == SHOW)
 				break;
@@ -257,6 +386,7 @@ char *ats_merge_html(const json_t *r)
 		}
 		ats_buf_printf(&b, "</ul>\n");
 	}
-	ats_buf_printf(&b, "</body></html>\n");
+	device_table(&b, r, total);
+	ats_buf_printf(&b, "%s</body></html>\n", script);
 	return ats_buf_take(&b);
 }

@@ -56,18 +56,21 @@ static void cell(ats_buf *b, const style *s, const char *t)
 	}
 }
 
-static void device_list(ats_buf *b, const style *s, const json_t *ids)
+/* The examples a summary names, and how many more there are: total is the exact count. */
+static void device_list(ats_buf *b, const style *s, const json_t *ids, long long total)
 {
 	size_t i, n = json_array_size(ids);
 	json_t *d;
+	if (total < (long long)n)
+		total = (long long)n;
 	json_array_foreach(ids, i, d) {
 		if (i == SHOW)
 			break;
 		ats_buf_printf(b, "%s", i ? ", " : "");
 		cell(b, s, json_string_value(d));
 	}
-	if (n > SHOW)
-		ats_buf_printf(b, " and %zu more", n - SHOW);
+	if (total > (long long)(n < SHOW ? n : SHOW))
+		ats_buf_printf(b, " and %lld more", total - (long long)(n < SHOW ? n : SHOW));
 }
 
 static void heading(ats_buf *b, const style *s, const char *t)
@@ -97,10 +100,17 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		ats_buf_printf(b, "# atscheck fleet summary\n\n");
 	else
 		ats_buf_printf(b, "%satscheck fleet summary%s\n", s->bold, s->off);
-	ats_buf_printf(b, "%lld devices at %s (%lld report files read, %lld duplicates, %lld "
-			  "unreadable, %lld partial); expiry horizon %lld days\n",
-		       total, ats_json_str(r, "at"), num(files, "read"), num(files, "duplicates"),
+	ats_buf_printf(b, "%lld devices at %s (%lld report files read, %lld superseded by a newer "
+			  "report of the same device, %lld unreadable, %lld partial); expiry horizon "
+			  "%lld days\n",
+		       total, ats_json_str(r, "at"), num(files, "read"), num(files, "superseded"),
 		       num(files, "unreadable"), num(files, "partial"), num(r, "horizon_days"));
+	const json_t *rt = json_object_get(r, "report_time");
+	long long fut = num(json_object_get(rt, "future"), "reports");
+	long long none = num(json_object_get(rt, "missing"), "reports");
+	if (fut || none)
+		ats_buf_printf(b, "%lld reports dated after %s and %lld with no time: their file's time "
+				  "was used\n", fut, ats_json_str(r, "at"), none);
 
 	heading(b, s, "Devices per verdict");
 	if (s->md)
@@ -137,7 +147,7 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 					       ats_json_str(e, "fix"));
 			ats_buf_printf(b, "                  %sdevices:%s ", s->dim, s->off);
 		}
-		device_list(b, s, json_object_get(e, "device_ids"));
+		device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
 		ats_buf_printf(b, "\n");
 	}
 
@@ -148,14 +158,29 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		json_array_foreach(a, i, e) {
 			if (s->md) {
 				ats_buf_printf(b, "| %s | %lld | ", ats_json_str(e, "ca"), num(e, "devices"));
-				device_list(b, s, json_object_get(e, "device_ids"));
+				device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
 				ats_buf_printf(b, " |\n");
 			} else {
 				ats_buf_printf(b, "  %-52s %6lld  ", ats_json_str(e, "ca"), num(e, "devices"));
-				device_list(b, s, json_object_get(e, "device_ids"));
+				device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
 				ats_buf_printf(b, "\n");
 			}
 		}
+	}
+
+	const json_t *st = json_object_get(r, "stale");
+	char title[96];
+	snprintf(title, sizeof(title), "Stale devices (newest report more than %lld days old)",
+		 num(r, "stale_days"));
+	heading(b, s, title);
+	if (!num(st, "devices"))
+		ats_buf_printf(b, "%snone: every device reported since %.10s\n", s->md ? "" : "  ",
+			       ats_json_str(st, "before"));
+	else {
+		ats_buf_printf(b, "%s%lld devices, the longest silent first: ", s->md ? "" : "  ",
+			       num(st, "devices"));
+		device_list(b, s, json_object_get(st, "device_ids"), num(st, "devices"));
+		ats_buf_printf(b, "\n");
 	}
 
 	heading(b, s, "Expiring within the horizon");
@@ -166,7 +191,7 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		ats_buf_printf(b, s->md ? "- %s: first on %.10s, %lld devices (" : "  %-52s %.10s %6lld  (",
 			       ats_json_str(e, "name"), ats_json_str(e, "first_not_after"),
 			       num(e, "devices"));
-		device_list(b, s, json_object_get(e, "device_ids"));
+		device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
 		ats_buf_printf(b, ")\n");
 	}
 
@@ -175,19 +200,23 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		{"openssl", "OpenSSL"}, {"libcurl", "libcurl"}, {"atscheck", "atscheck"}};
 	for (int c = 0; c < 3; c++) {
 		ats_buf_printf(b, s->md ? "- %s: " : "  %-9s ", comps[c][1]);
-		json_array_foreach(json_object_get(json_object_get(r, "versions"), comps[c][0]), i, e)
-			ats_buf_printf(b, "%s%s (%lld)", i ? ", " : "", ats_json_str(e, "version"),
-				       num(e, "devices"));
+		json_array_foreach(json_object_get(json_object_get(r, "versions"), comps[c][0]), i, e) {
+			if (strcmp(ats_json_str(e, "version"), "(not in the report)") == 0)
+				ats_buf_printf(b, "%snot recorded in the reports of %lld devices", i ? ", " : "",
+					       num(e, "devices"));
+			else
+				ats_buf_printf(b, "%s%s (%lld)", i ? ", " : "", ats_json_str(e, "version"),
+					       num(e, "devices"));
+		}
 		ats_buf_printf(b, "\n");
 	}
 
 	if (base) {
 		heading(b, s, "Since the baseline");
-		ats_buf_printf(b, "%s%s: %zu worse, %lld better, %lld unchanged, %lld new, %zu gone\n",
-			       s->md ? "" : "  ", ats_json_str(base, "file"),
-			       json_array_size(json_object_get(base, "worse")), num(base, "better"),
-			       num(base, "unchanged"), num(base, "new"),
-			       json_array_size(json_object_get(base, "gone")));
+		ats_buf_printf(b, "%s%s: %lld worse, %lld better, %lld unchanged, %lld new, %lld gone\n",
+			       s->md ? "" : "  ", ats_json_str(base, "file"), num(base, "worse_devices"),
+			       num(base, "better"), num(base, "unchanged"), num(base, "new"),
+			       num(base, "gone_devices"));
 		json_array_foreach(json_object_get(base, "worse"), i, e) {
 			size_t j;
 			json_t *c;
@@ -203,13 +232,16 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		}
 		if (json_array_size(json_object_get(base, "gone"))) {
 			ats_buf_printf(b, "%sgone: ", s->md ? "- " : "  ");
-			device_list(b, s, json_object_get(base, "gone"));
+			device_list(b, s, json_object_get(base, "gone"), num(base, "gone_devices"));
 			ats_buf_printf(b, "\n");
 		}
 	}
 
 	if (json_array_size(a = json_object_get(r, "bad_files"))) {
-		heading(b, s, "Report files not used");
+		snprintf(title, sizeof(title), "Report files not used (%lld%s)",
+			 num(files, "unreadable") + num(files, "partial"),
+			 json_is_false(json_object_get(r, "bad_files_complete")) ? ", the first by name below" : "");
+		heading(b, s, title);
 		json_array_foreach(a, i, e) {
 			ats_buf_printf(b, "%s%s (%s): ", s->md ? "- " : "  ", ats_json_str(e, "file"),
 				       ats_json_str(e, "kind"));

@@ -82,15 +82,12 @@ typedef struct reader {
 static int read_file(reader *r, const char *path, size_t *len, time_t *mtime, char *why, size_t n)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = -1;
+	ats_err e = {0};
+	int fd = ats_file_open_regular(path, NULL, &st, &e), rc = -1;
 	size_t off = 0;
 	if (fd < 0) {
-		snprintf(why, n, "cannot open: %s", strerror(errno));
+		snprintf(why, n, "%s", e.msg);
 		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, n, "not a regular file");
-		goto out;
 	}
 	if ((uint64_t)st.st_size > ATS_MAX_INPUT) {
 		snprintf(why, n, "too large (%lld bytes)", (long long)st.st_size);
@@ -128,7 +125,7 @@ static void one_file(ats_merge *m, reader *r, const char *path)
 {
 	size_t len;
 	time_t mtime;
-	char why[256];
+	char why[1100];
 	const mj_node *root;
 
 	if (read_file(r, path, &len, &mtime, why, sizeof(why)) != 0) {

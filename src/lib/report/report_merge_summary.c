@@ -1,5 +1,7 @@
-/* From the accumulated rows to the fleet summary tree (command "merge"), and the comparison with
- * a previous summary. Everything is counted here, once, from the rows: a device counts once. */
+/* From the accumulated records to the fleet summary tree (command "merge"). Every count is exact
+ * and computed here, once, from the records (a device counts once, by its newest report); the
+ * device names behind each count are bounded examples (ATS_MERGE_EXAMPLES, the first by name),
+ * with "device_ids_complete" saying whether they are all of them. */
 #include "report/report_merge_int.h"
 
 #include "base/util.h"
@@ -8,24 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_bad(const void *a, const void *b)
-{
-	return strcmp(((const bad *)a)->file, ((const bad *)b)->file);
-}
-
-static const char *const verdicts[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
-
-typedef struct tally {
-	size_t n;
-	int64_t first; /* earliest expiry, for items */
-	json_t *ids;   /* device names, in device order */
-} tally;
-
-static int by_device(const void *a, const void *b, void *ctx)
-{
-	const strtab *t = ctx;
-	return strcmp(t->s[*(const uint32_t *)a], t->s[*(const uint32_t *)b]);
-}
+#define DAY 86400
+#define verdicts ats_merge_verdicts
 
 /* Sorts an array of objects by the integer field first (descending, or ascending when asc),
  * then by the string field key. */
@@ -81,236 +67,141 @@ static json_t *sorted(json_t *arr, const char *key)
 	return sorted_by(arr, "devices", key, false);
 }
 
-static void tally_add(tally *t, const char *device)
-{
-	if (!t->ids)
-		t->ids = json_array();
-	t->n++;
-	json_array_append_new(t->ids, json_string(device));
-}
-
-/* Display names: the device name, with "@" and the start of its machine id only where two
- * machines share a name. names[i] for device id i; free with free_names. */
-static char **display_names(const strtab *devices)
-{
-	strtab plain = {0};
-	uint32_t *count = NULL;
-	char **names = calloc(devices->n + 1, sizeof(char *));
-	if (!names)
-		goto bad;
-	for (uint32_t i = 0; i < devices->n; i++) {
-		char *sep = strchr(devices->s[i], '\x1f');
-		if (sep)
-			*sep = '\0'; /* the name alone, for a moment */
-		uint32_t before = plain.n;
-		long id = ats_tab_intern(&plain, devices->s[i]);
-		if (id >= 0 && plain.n > before) {
-			uint32_t *c = realloc(count, plain.cap * sizeof(*c));
-			if (c) {
-				count = c;
-				count[id] = 0;
-			}
-		}
-		if (sep)
-			*sep = '\x1f';
-		if (id < 0 || !count)
-			goto bad;
-		count[id]++;
-	}
-	for (uint32_t i = 0; i < devices->n; i++) {
-		const char *k = devices->s[i], *sep = strchr(k, '\x1f');
-		size_t n = sep ? (size_t)(sep - k) : strlen(k);
-		char name[1024];
-		snprintf(name, sizeof(name), "%.*s", (int)n, k);
-		if (sep && count[ats_tab_find(&plain, name)] > 1)
-			snprintf(name + n, sizeof(name) - n, "@%.8s", sep + 1);
-		if (!(names[i] = strdup(name)))
-			goto bad;
-	}
-	ats_tab_free(&plain);
-	free(count);
-	return names;
-bad:
-	for (uint32_t i = 0; names && i < devices->n; i++)
-		free(names[i]);
-	free(names);
-	ats_tab_free(&plain);
-	free(count);
-	return NULL;
-}
-
+/* A version the report does not carry (libcurl is not loaded by an audit) is said so. */
 static json_t *versions_json(const strtab *vt, const size_t *count)
 {
 	json_t *a = json_array();
 	for (uint32_t i = 0; i < vt->n; i++)
 		if (count[i])
-			json_array_append_new(a, json_pack("{s:s, s:I}", "version", *vt->s[i] ? vt->s[i] : "(none)",
+			json_array_append_new(a, json_pack("{s:s, s:I}", "version",
+							   *vt->s[i] ? vt->s[i] : "(not in the report)",
 							   "devices", (json_int_t)count[i]));
 	return sorted(a, "version");
 }
 
-/* Compares with a previous summary: who got worse (a worse verdict, or a cause it did not
- * have), how many got better, who stopped reporting. */
-static int compare(const ats_merge *m, const uint32_t *order, char *const *names, json_t *base,
-		   json_t *out, size_t *nworse, size_t *ngone)
+static json_t *picked(pick *p)
 {
-	const json_t *bdev = json_object_get(base, "devices"), *d;
-	strtab was = {0};
-	size_t i, better = 0, same = 0, fresh = 0, nb = json_array_size(bdev);
-	json_t *worse = json_array(), *gone = json_array();
-	char *seen = calloc(nb + 1, 1);
-	size_t *where = calloc(nb + 1, sizeof(size_t)); /* baseline name id -> its first row */
-	int rc = -1;
-
-	if (!worse || !gone || !seen || !where)
-		goto out;
-	json_array_foreach(bdev, i, d) {
-		uint32_t before = was.n;
-		long id = ats_tab_intern(&was, ats_json_str(d, "device"));
-		if (id < 0)
-			goto out;
-		if (was.n > before)
-			where[id] = i;
+	json_t *a = json_array();
+	ats_pick_finish(p);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].text) {
+			json_t *o = json_loads(p->v[i].text, 0, NULL);
+			free(p->v[i].text); /* the tree is built once: the text goes as it is read */
+			p->v[i].text = NULL;
+			if (o)
+				json_array_append_new(a, o);
+		} else if (p->v[i].obj)
+			json_array_append(a, p->v[i].obj);
 		else
-			seen[i] = 1; /* a repeated row in the baseline is not a device gone */
+			json_array_append_new(a, json_string(p->v[i].name));
 	}
-	for (size_t k = 0; k < m->devices.n; k++) {
-		const row *r = &m->rows[order[k]];
-		const char *dev = names[order[k]];
-		long bi = ats_tab_find(&was, dev);
-		if (bi < 0) {
-			fresh++;
-			continue;
-		}
-		bi = (long)where[bi];
-		seen[bi] = 1;
-		d = json_array_get(bdev, (size_t)bi);
-		int before = ats_merge_verdict_of(ats_json_str(d, "verdict"));
-		json_t *added = json_array();
-		for (uint32_t c = 0; c < r->ncauses; c++) {
-			const char *cause = m->causes.s[r->causes[c]];
-			size_t j;
-			json_t *bc;
-			bool had = false;
-			json_array_foreach(json_object_get(d, "causes"), j, bc)
-				had = had || strcmp(json_string_value(bc) ? json_string_value(bc) : "", cause) == 0;
-			if (!had)
-				json_array_append_new(added, json_string(cause));
-		}
-		if (ats_merge_rank(r->verdict) > ats_merge_rank(before) || json_array_size(added)) {
-			json_array_append_new(worse, json_pack("{s:s, s:s, s:s, s:o}", "device", dev,
-							       "before", verdicts[before], "after",
-							       verdicts[r->verdict], "new_causes", added));
-		} else {
-			json_decref(added);
-			if (ats_merge_rank(r->verdict) < ats_merge_rank(before))
-				better++;
-			else
-				same++;
-		}
-	}
-	json_array_foreach(bdev, i, d)
-		if (!seen[i])
-			json_array_append_new(gone, json_string(ats_json_str(d, "device")));
-	*nworse = json_array_size(worse);
-	*ngone = json_array_size(gone);
-	json_object_set_new(out, "devices_before", json_integer((json_int_t)json_array_size(bdev)));
-	json_object_set_new(out, "worse", worse);
-	json_object_set_new(out, "better", json_integer((json_int_t)better));
-	json_object_set_new(out, "unchanged", json_integer((json_int_t)same));
-	json_object_set_new(out, "new", json_integer((json_int_t)fresh));
-	json_object_set_new(out, "gone", gone);
-	worse = gone = NULL;
-	rc = 0;
-out:
-	json_decref(worse);
-	json_decref(gone);
-	free(seen);
-	free(where);
-	ats_tab_free(&was);
-	return rc;
+	return a;
+}
+
+static json_t *named(anomaly *a)
+{
+	json_t *o = json_pack("{s:I}", "reports", (json_int_t)a->n);
+	ats_pick_ids(&a->files, o, NULL, "files");
+	return o;
 }
 
 int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 {
-	size_t nd = m->devices.n, nv = m->versions.n, i;
-	uint32_t *order = malloc((nd ? nd : 1) * sizeof(*order));
+	size_t nd = m->ndev, nv = m->versions.n, i;
 	size_t *ossl = calloc(nv + 1, sizeof(size_t)), *curl = calloc(nv + 1, sizeof(size_t));
 	size_t *tool = calloc(nv + 1, sizeof(size_t)), *cmds = calloc(m->commands.n + 1, sizeof(size_t));
-	tally *causes = calloc(m->causes.n + 1, sizeof(tally)), *items = calloc(m->items.n + 1, sizeof(tally));
-	tally cas[MAX_CAS] = {{0}};
-	size_t by_verdict[4] = {0}, nworse = 0, ngone = 0, npartial = 0;
-	json_t *s = json_object(), *devices = json_array(), *problems = json_array(), *a, *base = NULL;
+	size_t *ncause = calloc(m->causes.n + 1, sizeof(size_t)), *nitem = calloc(m->items.n + 1, sizeof(size_t));
+	uint32_t *first_day = malloc((m->items.n + 1) * sizeof(uint32_t));
+	size_t by_verdict[4] = {0}, nca[MAX_CAS] = {0}, nstale = 0;
+	fleet_end e = {0};
+	json_t *s = json_object(), *problems = json_array(), *a;
 	char msg[2048], buf[32];
-	char **names = display_names(&m->devices);
 	int rc = ATS_ENOMEM;
 
-	if (m->oom || !names || !order || !ossl || !curl || !tool || !cmds || !causes || !items || !s ||
-	    !devices || !problems) {
+	e.count = calloc(m->nprof + 1, sizeof(size_t));
+	e.by_cause = calloc(m->causes.n + 1, sizeof(pick));
+	e.by_item = calloc(m->items.n + 1, sizeof(pick));
+	if (m->oom || !ossl || !curl || !tool || !cmds || !ncause || !nitem || !first_day || !s ||
+	    !problems || !e.count || !e.by_cause || !e.by_item) {
 		ats_err_set(err, ATS_ENOMEM, "out of memory merging the reports");
 		goto out;
 	}
-	if (m->o.baseline) {
-		json_error_t je;
-		base = json_load_file(m->o.baseline, 0, &je);
-		if (!base || strcmp(ats_json_str(base, "command"), "merge") != 0 ||
-		    !json_is_array(json_object_get(base, "devices"))) {
-			rc = ats_err_set(err, ATS_EPARSE, "baseline %s: %s", m->o.baseline,
-					 base ? "not a fleet summary (atscheck report merge --format json)"
-					      : je.text);
-			goto out;
-		}
+	if (m->spool_err[0] || !m->spool) {
+		rc = ats_err_set(err, ATS_EIO, "%s", m->spool_err);
+		goto out;
 	}
-	for (i = 0; i < nd; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, nd, sizeof(*order), by_device, &m->devices);
+	for (i = 0; i < m->causes.n; i++)
+		ats_pick_init(&e.by_cause[i], ATS_MERGE_EXAMPLES);
+	for (i = 0; i < m->items.n; i++) {
+		ats_pick_init(&e.by_item[i], ATS_MERGE_EXAMPLES);
+		first_day[i] = UINT32_MAX;
+	}
+	for (i = 0; i < MAX_CAS; i++)
+		ats_pick_init(&e.by_ca[i], ATS_MERGE_EXAMPLES);
+	ats_pick_init(&e.stale, ATS_MERGE_EXAMPLES);
+	ats_pick_init(&e.rows, ATS_MERGE_ROWS);
+	ats_pick_init(&e.worse, ATS_MERGE_EXAMPLES);
+	ats_pick_init(&e.gone, ATS_MERGE_EXAMPLES);
+	int64_t sb = (int64_t)m->o.at - (int64_t)m->o.stale_days * DAY;
+	e.stale_before = sb < 0 ? 0 : (uint32_t)sb;
 
-	for (size_t k = 0; k < nd; k++) {
-		const row *r = &m->rows[order[k]];
-		const char *dev = names[order[k]];
-		json_t *rc_ = json_array();
-		by_verdict[r->verdict & 3]++;
-		ossl[r->openssl]++;
-		curl[r->libcurl]++;
-		tool[r->atscheck]++;
-		cmds[r->command]++;
-		for (uint32_t c = 0; c < m->cas.n && c < MAX_CAS; c++)
-			if (r->missing & (1ull << c))
-				tally_add(&cas[c], dev);
-		for (uint32_t c = 0; c < r->ncauses; c++) {
-			tally_add(&causes[r->causes[c]], dev);
-			json_array_append_new(rc_, json_string(m->causes.s[r->causes[c]]));
-		}
-		for (uint32_t e = 0; e < r->nexp; e++) {
-			tally *t = &items[r->exp[e].item];
-			if (!t->n || r->exp[e].epoch < t->first)
-				t->first = r->exp[e].epoch;
-			tally_add(t, dev);
-		}
-		json_array_append_new(devices, json_pack("{s:s, s:s, s:s, s:s, s:o}", "device", dev, "file",
-							 r->file, "verdict", verdicts[r->verdict & 3],
-							 "command", m->commands.s[r->command], "causes", rc_));
+	/* Counts, from the records through their profiles. */
+	for (i = 0; i < nd; i++) {
+		e.count[m->devs[i].prof & DEV_PROF]++;
+		nstale += m->devs[i].time < e.stale_before;
 	}
+	for (uint32_t id = 0; id < m->nprof; id++) {
+		size_t n = e.count[id];
+		const uint32_t *p = ats_merge_prof(m, id);
+		if (!n)
+			continue;
+		by_verdict[p[P_VERDICT] & 3] += n;
+		cmds[p[P_COMMAND]] += n;
+		ossl[p[P_OPENSSL]] += n;
+		curl[p[P_LIBCURL]] += n;
+		tool[p[P_ATSCHECK]] += n;
+		uint64_t miss = (uint64_t)p[P_MISS_LO] | (uint64_t)p[P_MISS_HI] << 32;
+		for (uint32_t c = 0; c < MAX_CAS; c++)
+			if (miss & (1ull << c))
+				nca[c] += n;
+		for (uint32_t c = 0; c < p[P_NCAUSES]; c++)
+			ncause[p[P_NCAUSES + 1 + c]] += n;
+		const uint32_t *x = p + P_NCAUSES + 1 + p[P_NCAUSES];
+		for (uint32_t k = 0; k < x[0]; k++) {
+			nitem[x[1 + 2 * k]] += n;
+			if (x[2 + 2 * k] < first_day[x[1 + 2 * k]])
+				first_day[x[1 + 2 * k]] = x[2 + 2 * k];
+		}
+	}
+	if ((rc = ats_merge_devices(m, &e, err)) != 0)
+		goto out;
+	if (m->o.baseline && (rc = ats_merge_baseline(m, &e, err)) != 0)
+		goto out;
+	rc = ATS_ENOMEM;
+	/* The records are done with: the tree below is built in the room they leave. */
+	free(m->devs);
+	m->devs = NULL;
+	m->ndev = m->cap_dev = 0;
 
 	json_object_set_new(s, "command", json_string("merge"));
 	json_object_set_new(s, "at", json_string(ats_time_format(m->o.at, buf, sizeof(buf))));
 	json_object_set_new(s, "horizon_days", json_integer(m->o.horizon_days));
-	/* Threads finish in any order: list unusable files by name so the summary is the same on
-	 * one thread as on several. */
-	if (m->nbad > 1)
-		qsort(m->bad, m->nbad, sizeof(*m->bad), cmp_bad);
-	for (i = 0; i < m->nbad; i++)
-		npartial += strcmp(m->bad[i].kind, "partial") == 0;
-	json_object_set_new(s, "files", json_pack("{s:I, s:I, s:I, s:I, s:I}", "read",
-						  (json_int_t)(nd + m->duplicates), "devices", (json_int_t)nd,
-						  "duplicates", (json_int_t)m->duplicates, "unreadable",
-						  (json_int_t)(m->nbad - npartial), "partial",
-						  (json_int_t)npartial));
-	a = json_array();
-	for (i = 0; i < m->nbad; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "file", m->bad[i].file, "kind",
-						   m->bad[i].kind, "error", m->bad[i].why));
-	json_object_set_new(s, "bad_files", a);
+	json_object_set_new(s, "stale_days", json_integer(m->o.stale_days));
+	json_object_set_new(s, "files", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "read",
+						  (json_int_t)m->reports, "devices",
+						  (json_int_t)nd, "duplicates", (json_int_t)m->superseded,
+						  "superseded", (json_int_t)m->superseded, "unreadable",
+						  (json_int_t)(m->nbad - m->npartial), "partial",
+						  (json_int_t)m->npartial));
+	/* Threads finish in any order: the files named are the first by name, the same on one thread
+	 * as on several. */
+	json_object_set_new(s, "bad_files", picked(&m->bad));
+	json_object_set_new(s, "bad_files_complete", json_boolean(m->bad.n == m->nbad));
+	json_object_set_new(s, "report_time", json_pack("{s:o, s:o}", "future", named(&m->future),
+							"missing", named(&m->notime)));
+	json_object_set_new(s, "bounds", json_pack("{s:i, s:i, s:i}", "device_ids", ATS_MERGE_EXAMPLES,
+						   "files_named", ATS_MERGE_NAMED, "device_rows",
+						   ATS_MERGE_ROWS));
 	a = json_object();
 	for (i = 0; i < 4; i++)
 		json_object_set_new(a, verdicts[i], json_integer((json_int_t)by_verdict[i]));
@@ -326,45 +217,59 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 						     versions_json(&m->versions, tool)));
 	a = json_array();
 	for (i = 0; i < m->cas.n && i < MAX_CAS; i++)
-		if (cas[i].n)
-			json_array_append_new(a, json_pack("{s:s, s:I, s:O}", "ca", m->cas.s[i], "devices",
-							   (json_int_t)cas[i].n, "device_ids", cas[i].ids));
+		if (nca[i]) {
+			json_t *c = json_pack("{s:s, s:I}", "ca", m->cas.s[i], "devices", (json_int_t)nca[i]);
+			ats_pick_ids(&e.by_ca[i], c, NULL, "device_ids");
+			json_array_append_new(a, c);
+		}
 	json_object_set_new(s, "missing_cas", sorted(a, "ca"));
 	a = json_array();
 	for (i = 0; i < m->causes.n; i++) {
-		if (!causes[i].n)
-			continue; /* only a replaced duplicate had it */
-		json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:O}", "cause", m->causes.s[i], "severity",
+		if (!ncause[i])
+			continue; /* only a superseded report had it */
+		json_t *c = json_pack("{s:s, s:s, s:s, s:I}", "cause", m->causes.s[i], "severity",
 				      verdicts[m->cause_sev[i] & 3], "fix",
-				      m->cause_fix[i] ? m->cause_fix[i] : "", "devices",
-				      (json_int_t)causes[i].n, "device_ids", causes[i].ids);
+				      m->cause_fix[i] ? m->cause_fix[i] : "", "devices", (json_int_t)ncause[i]);
+		ats_pick_ids(&e.by_cause[i], c, NULL, "device_ids");
 		json_array_append_new(a, c);
 	}
-	a = causes_sorted(a);
-	json_object_set_new(s, "causes", a);
+	json_object_set_new(s, "causes", causes_sorted(a));
 	a = json_array();
-	for (i = 0; i < m->items.n; i++)
-		if (items[i].n)
-			json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:O}", "name", m->items.s[i],
-							   "first_not_after",
-							   ats_time_format((time_t)items[i].first, buf, sizeof(buf)),
-							   "first_not_after_epoch", (json_int_t)items[i].first,
-							   "devices", (json_int_t)items[i].n, "device_ids",
-							   items[i].ids));
+	for (i = 0; i < m->items.n; i++) {
+		if (!nitem[i])
+			continue;
+		/* the exact second when the earliest seen falls on the first day, else that day */
+		int64_t first = (int64_t)first_day[i] * DAY;
+		if (m->item_min[i] / DAY == (int64_t)first_day[i])
+			first = m->item_min[i];
+		json_t *c = json_pack("{s:s, s:s, s:I, s:I}", "name", m->items.s[i], "first_not_after",
+				      ats_time_format((time_t)first, buf, sizeof(buf)),
+				      "first_not_after_epoch", (json_int_t)first, "devices", (json_int_t)nitem[i]);
+		ats_pick_ids(&e.by_item[i], c, NULL, "device_ids");
+		json_array_append_new(a, c);
+	}
 	json_object_set_new(s, "expiring", sorted_by(a, "first_not_after_epoch", "name", true));
-	if (base) {
-		json_t *b = json_pack("{s:s}", "file", m->o.baseline);
-		if (compare(m, order, names, base, b, &nworse, &ngone) != 0) {
-			json_decref(b);
-			ats_err_set(err, ATS_ENOMEM, "out of memory comparing with the baseline");
-			goto out;
-		}
+	a = json_pack("{s:I, s:s}", "devices", (json_int_t)nstale, "before",
+		      ats_time_format((time_t)e.stale_before, buf, sizeof(buf)));
+	ats_pick_ids(&e.stale, a, NULL, "device_ids");
+	json_object_set_new(s, "stale", a);
+	if (e.have_base) {
+		json_t *b = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", m->o.baseline,
+				      "devices_before", (json_int_t)e.before, "better", (json_int_t)e.better,
+				      "unchanged", (json_int_t)e.same, "new", (json_int_t)e.fresh,
+				      "worse_devices", (json_int_t)e.nworse, "gone_devices",
+				      (json_int_t)e.ngone);
+		json_object_set_new(b, "worse", picked(&e.worse));
+		json_object_set_new(b, "worse_complete", json_boolean(e.worse.n == e.nworse));
+		json_object_set_new(b, "gone", picked(&e.gone));
+		json_object_set_new(b, "gone_complete", json_boolean(e.gone.n == e.ngone));
 		json_object_set_new(s, "baseline", b);
 	}
 
 	/* The fleet's verdict: CRITICAL when a device is; WARNING for anything else that needs a look. */
 	ats_verdict v = by_verdict[ATS_VERDICT_CRITICAL] ? ATS_VERDICT_CRITICAL
-		: by_verdict[ATS_VERDICT_WARNING] || by_verdict[ATS_VERDICT_UNKNOWN] || m->nbad || nworse || ngone
+		: by_verdict[ATS_VERDICT_WARNING] || by_verdict[ATS_VERDICT_UNKNOWN] || m->nbad ||
+				e.nworse || e.ngone || nstale || m->future.n || m->notime.n
 			? ATS_VERDICT_WARNING
 			: ATS_VERDICT_OK;
 	if (nd == 0) {
@@ -379,49 +284,72 @@ int ats_merge_summary(ats_merge *m, json_t **summary, ats_err *err)
 		ats_report_problem(problems, (ats_verdict)ats_merge_verdict_of(ats_json_str(a, "severity")),
 				   NULL, NULL, msg, ats_json_str(a, "fix"));
 	}
+	if (nstale) {
+		snprintf(msg, sizeof(msg), "%zu devices sent no report for more than %d days (first: %s)",
+			 nstale, m->o.stale_days, e.stale.n ? e.stale.v[0].name : "");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
+			"see stale: is the device running, and its timer (systemctl status atscheck.timer)?");
+	}
 	if (m->nbad) {
 		snprintf(msg, sizeof(msg), "%zu report files could not be used (first: %s: %s)", m->nbad,
-			 m->bad[0].file, m->bad[0].why);
+			 m->bad.n ? ats_json_str(m->bad.v[0].obj, "file") : "",
+			 m->bad.n ? ats_json_str(m->bad.v[0].obj, "error") : "");
 		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
-				   "see bad_files: a device that wrote half a file should write "
-				   "atomically (--output)");
+			"see bad_files: a device that wrote half a file should write atomically (--output)");
 	}
-	if (nworse) {
-		snprintf(msg, sizeof(msg), "%zu devices got worse since the baseline", nworse);
-		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
-				   "see baseline.worse for each device's new causes");
+	if (m->future.n) {
+		snprintf(msg, sizeof(msg), "%zu reports are dated after %s (first: %s); their file time "
+			 "was used", m->future.n, ats_time_format(m->o.at, buf, sizeof(buf)),
+			 m->future.files.n ? m->future.files.v[0].name : "");
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, "check the clock of the devices that wrote them");
 	}
-	if (ngone) {
-		snprintf(msg, sizeof(msg), "%zu devices in the baseline sent no report", ngone);
+	if (m->notime.n) {
+		snprintf(msg, sizeof(msg), "%zu reports carry no time (first: %s); their file time was used",
+			 m->notime.n, m->notime.files.n ? m->notime.files.v[0].name : "");
 		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg,
-				   "see baseline.gone: are they still running?");
+			"collect reports of commands that judge a moment (audit, probe, check)");
+	}
+	if (e.nworse) {
+		snprintf(msg, sizeof(msg), "%zu devices got worse since the baseline", e.nworse);
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, "see baseline.worse for each device's new causes");
+	}
+	if (e.ngone) {
+		snprintf(msg, sizeof(msg), "%zu devices in the baseline sent no report", e.ngone);
+		ats_report_problem(problems, ATS_VERDICT_WARNING, NULL, NULL, msg, "see baseline.gone: are they still running?");
 	}
 	ats_report_close(s, v, problems);
-	json_object_set_new(s, "devices", devices);
-	problems = devices = NULL;
+	problems = NULL;
+	/* The rows: the worst first, at most ATS_MERGE_ROWS; then shown sorted by name. */
+	a = picked(&e.rows);
+	json_object_set_new(s, "devices", sorted_by(a, "_none", "device", false));
+	json_object_set_new(s, "devices_complete", json_boolean(e.rows.n == nd));
+	if (m->o.devices_file)
+		json_object_set_new(s, "devices_file", json_string(m->o.devices_file));
 	*summary = s;
 	s = NULL;
 	rc = 0;
 out:
-	for (i = 0; names && i < m->devices.n; i++)
-		free(names[i]);
-	free(names);
-	for (i = 0; causes && i < m->causes.n; i++)
-		json_decref(causes[i].ids);
-	for (i = 0; items && i < m->items.n; i++)
-		json_decref(items[i].ids);
+	for (i = 0; e.by_cause && i < m->causes.n; i++)
+		ats_pick_free(&e.by_cause[i]);
+	for (i = 0; e.by_item && i < m->items.n; i++)
+		ats_pick_free(&e.by_item[i]);
 	for (i = 0; i < MAX_CAS; i++)
-		json_decref(cas[i].ids);
-	free(order);
+		ats_pick_free(&e.by_ca[i]);
+	ats_pick_free(&e.stale);
+	ats_pick_free(&e.rows);
+	ats_pick_free(&e.worse);
+	ats_pick_free(&e.gone);
+	free(e.by_cause);
+	free(e.by_item);
+	free(e.count);
+	free(first_day);
 	free(ossl);
 	free(curl);
 	free(tool);
 	free(cmds);
-	free(causes);
-	free(items);
+	free(ncause);
+	free(nitem);
 	json_decref(s);
-	json_decref(devices);
 	json_decref(problems);
-	json_decref(base);
 	return rc;
 }

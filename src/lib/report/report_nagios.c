@@ -1,12 +1,21 @@
 /* Nagios/Icinga plugin output (the monitoring-plugins guidelines): one status line
- * "ATSCHECK <STATE> - <what>", perfdata with one item per distinct certificate (days left at the report's
- * "at", with the -w/-c thresholds), then one line per problem. Any object in the report that has
- * "not_after_epoch" and a "name" or "subject" is a certificate here, so a command's chain
- * elements get perfdata without this file knowing the command. */
+ * "ATSCHECK <STATE> - <what>", perfdata with one item per distinct certificate (days left at the
+ * report's "at"), then one line per problem. Any object in the report that has "not_after_epoch"
+ * and a "name" or "subject" is a certificate here, so a command's chain elements get perfdata
+ * without this file knowing the command.
+ *
+ * Thresholds in the guidelines' range syntax: days left alert when *below*, so -w 30 -c 7 reads
+ * 'label'=4064;30:;7:;0; (days carry no unit: "d" is not one of the guidelines' units). A
+ * certificate the thresholds do not judge (an unusable copy, one already expired: the report's
+ * own problems say what that means) carries no thresholds. The thresholds replace the report's
+ * own expiry horizon (an audit's --warn-days, cause "ca-expiring"): one rule judges, and the
+ * perfdata shows it. */
 #include "report/report.h"
+#include "base/redact.h"
 #include "base/strbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DAY 86400
@@ -35,7 +44,8 @@ static void text(ats_buf *b, const char *s)
 /* The perfdata item for one certificate, once per distinct certificate: a probe's h2 and
  * http/1.1 see the same chain, and a certificate is both sent and on the path. Two distinct ones
  * that would get the same label are told apart by "#2". */
-static void perf_item(nag *n, const json_t *j, const char *name, const char *base, long long days)
+static void perf_item(nag *n, const json_t *j, const char *name, const char *base, long long days,
+		      bool judged)
 {
 	ats_buf l = {0}, key = {0};
 	const char *sha = ats_json_str(j, "sha256");
@@ -54,7 +64,10 @@ static void perf_item(nag *n, const json_t *j, const char *name, const char *bas
 			ats_buf_printf(&l, " #%d", i);
 		}
 		json_object_set_new(n->seen, l.p, json_true());
-		ats_buf_printf(&n->perf, " '%s'=%lld;%d;%d;;", l.p, days, n->warn, n->crit);
+		if (judged)
+			ats_buf_printf(&n->perf, " '%s'=%lld;%d:;%d:;0;", l.p, days, n->warn, n->crit);
+		else
+			ats_buf_printf(&n->perf, " '%s'=%lld;;;;", l.p, days);
 	}
 	ats_buf_free(&l);
 	ats_buf_free(&key);
@@ -85,9 +98,10 @@ static void walk(nag *n, const json_t *j, const char *context, const char *base)
 	const char *name = *ats_json_str(j, "name") ? ats_json_str(j, "name") : ats_json_str(j, "subject");
 	if (json_is_integer(na) && *name) {
 		long long days = ((long long)json_integer_value(na) - (long long)n->at) / DAY;
-		perf_item(n, j, name, base, days);
 		/* Thresholds judge what the device relies on; an unusable copy is the report's business. */
-		if (!json_is_false(json_object_get(j, "usable")) && days >= 0) {
+		bool judged = !json_is_false(json_object_get(j, "usable")) && days >= 0;
+		perf_item(n, j, name, base, days, judged);
+		if (judged) {
 			ats_verdict t = days < n->crit ? ATS_VERDICT_CRITICAL
 					: days < n->warn ? ATS_VERDICT_WARNING
 							 : ATS_VERDICT_OK;
@@ -107,6 +121,30 @@ static void walk(nag *n, const json_t *j, const char *context, const char *base)
 			walk(n, v, context, base);
 }
 
+/* A problem the thresholds judge instead (an expiry horizon of the command's own). */
+static bool superseded(const json_t *p)
+{
+	return strcmp(ats_json_str(p, "cause"), "ca-expiring") == 0;
+}
+
+/* The report's verdict without the problems the thresholds replace: when every problem as bad
+ * as the verdict is one of those, the worst of the others. */
+static ats_verdict own_verdict(const json_t *r, ats_verdict rv)
+{
+	const json_t *p;
+	size_t i;
+	ats_verdict rest = ATS_VERDICT_OK;
+	bool any_super = false;
+	json_array_foreach(json_object_get(r, "problems"), i, p) {
+		ats_verdict pv = ats_status_verdict(ats_json_str(p, "severity"));
+		if (superseded(p))
+			any_super = true;
+		else
+			rest = ats_verdict_worst(rest, pv);
+	}
+	return any_super && rest < rv ? rest : rv;
+}
+
 char *ats_report_nagios(const json_t *r, const ats_render_opts *o, int *exit_code)
 {
 	nag n = {.at = ats_report_at(r), .warn = 30, .crit = 7, .seen = json_object()};
@@ -121,13 +159,20 @@ char *ats_report_nagios(const json_t *r, const ats_render_opts *o, int *exit_cod
 	}
 	if (rv > ATS_VERDICT_UNKNOWN || rv < ATS_VERDICT_OK)
 		rv = ATS_VERDICT_UNKNOWN;
-	if (n.at != (time_t)-1)
+	size_t listed = 0;
+	if (n.at != (time_t)-1) {
 		walk(&n, r, NULL, NULL);
+		rv = own_verdict(r, rv);
+	}
 	ats_verdict v = ats_verdict_worst(rv, n.v);
 	/* The first problem as severe as the report's verdict says why in the status line. */
-	json_array_foreach(problems, i, p)
+	json_array_foreach(problems, i, p) {
+		if (n.at != (time_t)-1 && superseded(p))
+			continue;
+		listed++;
 		if (!first && ats_status_verdict(ats_json_str(p, "severity")) == rv)
 			first = p;
+	}
 	ats_buf_printf(&out, "ATSCHECK %s - %s: ", ats_verdict_name(v), ats_json_str(r, "command"));
 	if (first)
 		text(&out, ats_json_str(first, "message"));
@@ -138,10 +183,15 @@ char *ats_report_nagios(const json_t *r, const ats_render_opts *o, int *exit_cod
 	if (!first && !n.why.n)
 		ats_buf_printf(&out, "%s", v == ATS_VERDICT_OK ? "all checks passed"
 							       : ats_json_str(r, "verdict"));
-	if (json_array_size(problems) > 1)
-		ats_buf_printf(&out, " (%zu problems)", json_array_size(problems));
-	ats_buf_printf(&out, " |%s\n", n.perf.p ? n.perf.p : "");
+	if (listed > 1)
+		ats_buf_printf(&out, " (%zu problems)", listed);
+	/* No bare "|" when there is no perfdata. */
+	if (n.perf.n)
+		ats_buf_printf(&out, " |%s", n.perf.p);
+	ats_buf_printf(&out, "\n");
 	json_array_foreach(problems, i, p) {
+		if (n.at != (time_t)-1 && superseded(p))
+			continue;
 		ats_buf_printf(&out, "%s: ", ats_json_str(p, "severity"));
 		text(&out, ats_json_str(p, "message"));
 		if (*ats_json_str(p, "fix")) {
@@ -155,5 +205,8 @@ char *ats_report_nagios(const json_t *r, const ats_render_opts *o, int *exit_cod
 	ats_buf_free(&n.why);
 	json_decref(n.seen);
 	*exit_code = (int)v;
-	return ats_buf_take(&out);
+	/* Nagios shows this on a web page: no password from any fact or message. */
+	char *s = ats_buf_take(&out), *shown = ats_redact_text(s);
+	free(s);
+	return shown;
 }

@@ -131,6 +131,25 @@ static void audit_metrics(ats_prom *b, const json_t *stores)
  * "certificates" {"sent": [leaf first]}. */
 static const char *const phases[] = {"dns", "tcp", "tls", "first_byte"};
 
+/* One timestamp of each certificate the server sent, by depth. */
+static void cert_times(ats_prom *b, const json_t *probes, const char *name, const char *help,
+		       const char *field)
+{
+	size_t i, j;
+	const json_t *p, *c, *v;
+	ats_prom_family(b, name, help);
+	json_array_foreach(probes, i, p)
+		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
+			char depth[24];
+			if (!json_is_integer(v = json_object_get(c, field)))
+				continue;
+			snprintf(depth, sizeof(depth), "%zu", j);
+			ats_prom_sample(b, name, (double)json_integer_value(v), "protocol",
+					ats_json_str(p, "name"), "depth", depth, "subject",
+					ats_json_str(c, "subject"), NULL);
+		}
+}
+
 static void probe_metrics(ats_prom *b, const json_t *probes)
 {
 	size_t i, j, k;
@@ -160,22 +179,48 @@ static void probe_metrics(ats_prom *b, const json_t *probes)
 			ats_prom_sample(b, "atscheck_probe_duration_seconds", json_number_value(v) / 1000.0,
 					"protocol", ats_json_str(p, "name"), "phase", "total", NULL);
 	}
+	/* Why a probe failed, as the one enumerated word the text and JSON give ("ok" when it
+	 * passed): down and expired and incomplete-chain must not look alike. */
+	ats_prom_family(b, "atscheck_probe_cause_info",
+			"The cause of the probe's outcome (ok, or why it failed), as the cause label (always 1).");
+	json_array_foreach(probes, i, p)
+		if (*ats_json_str(p, "cause"))
+			ats_prom_sample(b, "atscheck_probe_cause_info", 1, "protocol", ats_json_str(p, "name"),
+					"cause", ats_json_str(p, "cause"), NULL);
+	ats_prom_family(b, "atscheck_probe_tls_version_info",
+			"The TLS version the handshake negotiated (always 1).");
+	json_array_foreach(probes, i, p)
+		if (*ats_json_str(json_object_get(p, "tls"), "version"))
+			ats_prom_sample(b, "atscheck_probe_tls_version_info", 1, "protocol",
+					ats_json_str(p, "name"), "version",
+					ats_json_str(json_object_get(p, "tls"), "version"), NULL);
+	ats_prom_family(b, "atscheck_probe_http_version_info",
+			"The HTTP version the endpoint answered with (always 1).");
+	json_array_foreach(probes, i, p)
+		if (*ats_json_str(json_object_get(p, "http"), "version"))
+			ats_prom_sample(b, "atscheck_probe_http_version_info", 1, "protocol",
+					ats_json_str(p, "name"), "version",
+					ats_json_str(json_object_get(p, "http"), "version"), NULL);
 	ats_prom_family(b, "atscheck_probe_http_status", "HTTP status the endpoint answered.");
 	json_array_foreach(probes, i, p)
 		if (json_is_integer(v = json_object_get(json_object_get(p, "http"), "status")))
 			ats_prom_sample(b, "atscheck_probe_http_status", (double)json_integer_value(v),
 					"protocol", ats_json_str(p, "name"), NULL);
-	ats_prom_family(b, "atscheck_probe_cert_not_after_timestamp_seconds",
-			"notAfter of each certificate the server sent (Unix time), by depth.");
+	cert_times(b, probes, "atscheck_probe_cert_not_after_timestamp_seconds",
+		   "notAfter of each certificate the server sent (Unix time), by depth.", "not_after_epoch");
+	cert_times(b, probes, "atscheck_probe_cert_not_before_timestamp_seconds",
+		   "notBefore of each certificate the server sent (Unix time), by depth.", "not_before_epoch");
+	ats_prom_family(b, "atscheck_probe_cert_info",
+			"Each certificate the server sent, by depth: subject, issuer, serial (hex) and "
+			"SHA-256 fingerprint as labels (always 1).");
 	json_array_foreach(probes, i, p)
 		json_array_foreach(json_object_get(json_object_get(p, "certificates"), "sent"), j, c) {
 			char depth[24];
-			if (!json_is_integer(v = json_object_get(c, "not_after_epoch")))
-				continue;
 			snprintf(depth, sizeof(depth), "%zu", j);
-			ats_prom_sample(b, "atscheck_probe_cert_not_after_timestamp_seconds",
-					(double)json_integer_value(v), "protocol", ats_json_str(p, "name"),
-					"depth", depth, "subject", ats_json_str(c, "subject"), NULL);
+			ats_prom_sample(b, "atscheck_probe_cert_info", 1, "protocol", ats_json_str(p, "name"),
+					"depth", depth, "subject", ats_json_str(c, "subject"), "issuer",
+					ats_json_str(c, "issuer"), "serial", ats_json_str(c, "serial"),
+					"sha256", ats_json_str(c, "sha256"), NULL);
 		}
 }
 
@@ -267,6 +312,8 @@ char *ats_report_prometheus(const json_t *r)
 		audit_metrics(b, a);
 	if ((a = facts(r, "probes", "probe")) && json_is_array(a))
 		probe_metrics(b, a);
+	if ((a = facts(r, "roots", "ats_roots")) && json_is_array(a))
+		ats_prom_ats_roots(b, a);
 	if ((a = json_object_get(r, "checks")) && json_array_size(a))
 		check_metrics(b, cmd, a);
 	if ((a = json_object_get(r, "runs")) && json_array_size(a)) {

@@ -21,5 +21,8 @@ void ats_prom_sample(ats_prom *p, const char *name, double v, ...) __attribute__
 
 /* The fleet summary's metrics (report merge). */
 void ats_prom_fleet(ats_prom *p, const json_t *summary);
+/* The ATS root matrix's series, labels {root, key} (report_prom_ats_roots.c); rows: the matrix's
+ * "roots" (probe --ats-roots, or check's "ats_roots" part). */
+void ats_prom_ats_roots(ats_prom *p, const json_t *rows);
 
 #endif

@@ -33,6 +33,18 @@ void ats_prom_fleet(ats_prom *p, const json_t *r)
 			"unreadable", NULL);
 	ats_prom_sample(p, "atscheck_fleet_report_files", num(files, "partial"), "kind", "partial",
 			NULL);
+	ats_prom_family(p, "atscheck_fleet_stale_devices",
+			"Devices whose newest report is older than the stale limit (report merge --stale).");
+	ats_prom_sample(p, "atscheck_fleet_stale_devices", num(json_object_get(r, "stale"), "devices"),
+			NULL);
+	ats_prom_family(p, "atscheck_fleet_report_time_doubtful",
+			"Reports dated in the future, or with no time: their file's time was used.");
+	ats_prom_sample(p, "atscheck_fleet_report_time_doubtful",
+			num(json_object_get(json_object_get(r, "report_time"), "future"), "reports"),
+			"reason", "future", NULL);
+	ats_prom_sample(p, "atscheck_fleet_report_time_doubtful",
+			num(json_object_get(json_object_get(r, "report_time"), "missing"), "reports"),
+			"reason", "missing", NULL);
 	ats_prom_family(p, "atscheck_fleet_ca_missing_devices",
 			"Devices where the CA is missing or deselected in a trust store.");
 	json_array_foreach(json_object_get(r, "missing_cas"), i, e)
@@ -61,10 +73,10 @@ void ats_prom_fleet(ats_prom *p, const json_t *r)
 		ats_prom_family(p, "atscheck_fleet_worse_devices",
 				"Devices whose state got worse since the baseline summary.");
 		ats_prom_sample(p, "atscheck_fleet_worse_devices",
-				(double)json_array_size(json_object_get(base, "worse")), NULL);
+				num(base, "worse_devices"), NULL);
 		ats_prom_family(p, "atscheck_fleet_gone_devices",
 				"Devices in the baseline summary that sent no report.");
 		ats_prom_sample(p, "atscheck_fleet_gone_devices",
-				(double)json_array_size(json_object_get(base, "gone")), NULL);
+				num(base, "gone_devices"), NULL);
 	}
 }

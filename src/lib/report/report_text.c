@@ -172,7 +172,7 @@ char *ats_report_text(const json_t *r, const ats_render_opts *o)
 		audit_text(&b, r, o);
 	else if (strcmp(cmd, "bundle") == 0)
 		bundle_text(&b, r);
-	else if (ats_text_probe_family(&b, r, o))
+	else if (ats_text_probe_family(&b, r, o) || ats_text_ats_roots(&b, r, o))
 		;
 	else if (ats_report_text_dha(&b, r, o))
 		;

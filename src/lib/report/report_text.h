@@ -21,5 +21,10 @@ void ats_report_text_install(ats_buf *b, const json_t *r, const ats_render_opts 
 /* True when it rendered r, a "dha verify", "dha provision" or "dak csr" report
  * (report_text_dha.c). */
 int ats_report_text_dha(ats_buf *b, const json_t *r, const ats_render_opts *o);
+/* The ATS root matrix (report_text_ats_roots.c): the matrix, the revocation details and what it
+ * means, no footer (also check --ats-roots' part); and a whole "ats-roots" report, false when r
+ * is another command's. */
+void ats_text_ats_roots_matrix(ats_buf *b, const json_t *m, const ats_render_opts *o);
+bool ats_text_ats_roots(ats_buf *b, const json_t *r, const ats_render_opts *o);
 
 #endif

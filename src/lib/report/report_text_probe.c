@@ -136,8 +136,10 @@ static void chain_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	ink k = ink_for(o);
 	size_t i;
 	json_t *s;
-	ats_buf_printf(b, "%satscheck chain%s %s%s%s at %s\n", k.bold, k.off, ats_json_str(r, "file"),
-		       *ats_json_str(r, "host") ? " for " : "", ats_json_str(r, "host"), ats_json_str(r, "at"));
+	ats_buf_printf(b, "%satscheck chain%s %s%s%s at %s%s\n", k.bold, k.off, ats_json_str(r, "file"),
+		       *ats_json_str(r, "host") ? " for " : "", ats_json_str(r, "host"), ats_json_str(r, "at"),
+		       json_is_false(json_object_get(r, "name_checked"))
+			       ? " (no host given: the leaf's name not checked)" : "");
 	json_array_foreach(json_object_get(r, "stores"), i, s) {
 		const json_t *f = json_object_get(s, "result");
 		const char *v = ats_json_str(f, "verdict");
@@ -206,6 +208,13 @@ static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 			endpoint_text(b, &k, "  probe", json_object_get(gw, "probe"));
 		else
 			ats_buf_printf(b, "  not probed (%s)\n", ats_json_str(gw, "probe_skipped"));
+	}
+	const json_t *roots = json_object_get(r, "ats_roots");
+	if (json_is_object(roots)) {
+		ats_buf_printf(b, "\n%sATS roots%s, Amazon Trust Services' test hosts (%s%s%s)", k.bold,
+			       k.off, vcolor(&k, ats_json_str(roots, "verdict")), ats_json_str(roots, "verdict"),
+			       k.off);
+		ats_text_ats_roots_matrix(b, roots, o);
 	}
 	const json_t *sum = json_object_get(r, "summary");
 	ats_buf_printf(b, "\n%s=> %s%s%s: %s\n", k.bold, vcolor(&k, ats_json_str(r, "verdict")), ats_json_str(sum, "cause"),

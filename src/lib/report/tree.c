@@ -81,8 +81,9 @@ void ats_report_stamp(json_t *r, const char *device_id, const char *machine_id)
 	}
 	json_object_set_new(r, "schema_version", json_integer(ATS_SCHEMA_VERSION));
 	json_object_set_new(r, "tool", tool);
+	char clean[1024];
 	if (device_id)
-		json_object_set_new(r, "device", json_string(device_id));
+		json_object_set_new(r, "device", json_string(ats_utf8_clean(device_id, clean, sizeof(clean))));
 	/* The machine id tells apart devices that keep a default host name (report merge uses it). */
 	if (machine_id && strlen(machine_id) == 32 && strspn(machine_id, "0123456789abcdef") == 32)
 		json_object_set_new(r, "machine_id", json_string(machine_id));

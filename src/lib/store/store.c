@@ -67,12 +67,16 @@ void ats_store_free(ats_store *s)
 	free(s);
 }
 
-static void add_problem(json_t *problems, const char *file, int line, int index, const char *msg)
+static void add_problem(ats_store *s, const char *file, int line, int index, const char *msg)
 {
+	if (json_array_size(s->problems) >= ATS_STORE_PROBLEMS_MAX) {
+		s->problems_omitted++;
+		return;
+	}
 	json_t *p = json_pack("{s:s, s:i, s:i, s:s}", "file", file, "line", line, "entry", index,
 			      "message", msg);
 	if (p)
-		json_array_append_new(problems, p);
+		json_array_append_new(s->problems, p);
 }
 
 struct scan_ctx {
@@ -95,7 +99,7 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		ats_store_cert *v = realloc(s->certs, cap * sizeof(*v));
 		if (!v) {
-			add_problem(s->problems, c->file, pos.line, pos.index,
+			add_problem(s, c->file, pos.line, pos.index,
 				    "out of memory: this certificate was not read");
 			return;
 		}
@@ -107,7 +111,7 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 	sc->der = malloc(len);
 	sc->file = strdup(c->file);
 	if (!sc->der || !sc->file || ats_der_cert_read(der, len, &dc) != 0) {
-		add_problem(s->problems, c->file, pos.line, pos.index,
+		add_problem(s, c->file, pos.line, pos.index,
 			    !sc->der || !sc->file ? "out of memory: this certificate was not read"
 						  : "not a certificate atscheck can read (its DER is "
 						    "malformed): left out");
@@ -127,7 +131,7 @@ static void on_cert(void *ctx, const unsigned char *der, size_t len, ats_cert_po
 static void on_problem(void *ctx, ats_cert_pos pos, const char *msg)
 {
 	struct scan_ctx *c = ctx;
-	add_problem(c->s->problems, c->file, pos.line, pos.index, msg);
+	add_problem(c->s, c->file, pos.line, pos.index, msg);
 }
 
 /* Reads one file of a store; a failure is a problem of the store (or its error for a bundle). */
@@ -140,7 +144,10 @@ static int scan_file(ats_store *s, const char *host, const char *shown)
 	ats_cert_sink sink = {&c, on_cert, on_problem};
 
 	if (ats_file_read(host, shown, &data, &len, &err) != 0) {
-		add_problem(s->problems, shown, 0, 0, err.msg);
+		if (s->kind == ATS_STORE_BUNDLE) /* the file is the store: its error, not an entry's */
+			s->error = strdup(err.msg);
+		else
+			add_problem(s, shown, 0, 0, err.msg);
 		return -1;
 	}
 	int n = ats_certs_scan(data, len, &sink);
@@ -153,14 +160,8 @@ ats_store *ats_store_load_bundle(const char *root, const char *path)
 	ats_store *s = store_new(ATS_STORE_BUNDLE, root, path);
 	if (!s || s->error)
 		return s;
-	if (scan_file(s, s->host_path, path) < 0) {
-		/* The file itself could not be read: that is the store's error, not an entry's. */
-		json_t *p = json_array_get(s->problems, json_array_size(s->problems) - 1);
-		s->error = strdup(json_string_value(json_object_get(p, "message")));
-		json_array_remove(s->problems, json_array_size(s->problems) - 1);
-	} else if (s->n == 0 && json_array_size(s->problems) == 0) {
-		add_problem(s->problems, path, 0, 0, "no certificates in this file");
-	}
+	if (scan_file(s, s->host_path, path) >= 0 && s->n == 0 && json_array_size(s->problems) == 0)
+		add_problem(s, path, 0, 0, "no certificates in this file");
 	return s;
 }
 
@@ -258,7 +259,7 @@ static void check_links(ats_store *s, const char *root, const char *shown, char 
 					 "has no hash link %08lx.N, so OpenSSL will not find it in this "
 					 "directory (fix: update-ca-certificates, or openssl rehash %s)",
 					 h, shown);
-				add_problem(s->problems, file, 0, 0, msg);
+				add_problem(s, file, 0, 0, msg);
 			}
 		}
 		free(der);
@@ -321,7 +322,7 @@ ats_store *ats_store_load_capath(const char *root, const char *path)
 			char img[PATH_MAX];
 			snprintf(img, sizeof(img), "%s/%s", ats_root_strip(root, s->host_path), names[i]);
 			if (ats_root_path(root, img, host, sizeof(host), &err) != 0) {
-				add_problem(s->problems, shown, 0, 0, err.msg);
+				add_problem(s, shown, 0, 0, err.msg);
 				continue;
 			}
 		}

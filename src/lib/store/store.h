@@ -35,9 +35,14 @@ typedef struct ats_store {
 	bool user_given; /* named on the command line (an unreadable one is UNKNOWN, not CRITICAL) */
 	ats_store_cert *certs;
 	size_t n, cap;
-	json_t *problems; /* [{"file","line","entry","message"}] */
+	json_t *problems; /* [{"file","line","entry","message"}], the first ATS_STORE_PROBLEMS_MAX */
+	size_t problems_omitted; /* the ones past the bound, counted, not kept */
 	char *error;      /* the store as a whole could not be read; NULL when it could */
 } ats_store;
+
+/* A file of a million broken blocks must not become a million problems: each store keeps the
+ * first ATS_STORE_PROBLEMS_MAX and counts the rest (the report says how many). */
+#define ATS_STORE_PROBLEMS_MAX 100
 
 const char *ats_store_kind_name(ats_store_kind k); /* "bundle", "capath", "debian-selection" */
 

@@ -150,6 +150,10 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 	bool named = (o->bundles && o->bundles[0]) || (o->capaths && o->capaths[0]);
 
 	*out = NULL;
+	if (ats_root_check(o->root, err) != 0) {
+		free(l);
+		return err ? err->code : ATS_EUSAGE;
+	}
 	if (!l || !(l->problems = json_array())) {
 		free(l);
 		return ats_err_set(err, ATS_ENOMEM, "loading trust stores%s%s: out of memory", o->root ? " under " : "", o->root ? o->root : "");
