@@ -159,7 +159,7 @@ check "the gateway's password redacted, the user and host kept" \
 # --- Bad input: one line naming the file (and the key), exit 3; the rest still reported. ---
 printf '{\n  "libcurlUtils": {\n    "CURLOPT_CAPATH": "/x"\n  }\n  "missing": "comma"\n}\n' > "$R/opt/avs/bad.json"
 expect_exit 3 "not JSON even with comments: UNKNOWN" "${A[@]}" --root "$R" --sdk-config $cfg --sdk-config /opt/avs/bad.json
-check "one line on stderr naming the file and the line" grep -qx "atscheck: /opt/avs/bad.json: line 5: not valid JSON even with comments: .*" "$T/err"
+check "one line on stderr naming the file and the line" grep -qx "atscheck: /opt/avs/bad.json: not valid JSON at line 5 column [0-9]* (comments allowed): .*" "$T/err"
 check "the rest still reported: the stores audited, the other config read" \
   jqe '(.stores | length > 0) and .sdk.configs == ["/opt/avs/AlexaClientSDKConfig.json","/opt/avs/bad.json"]' "$T/out"
 printf '{\n\n  "a": 1 /* never closed\n}\n' > "$R/opt/avs/open.json"

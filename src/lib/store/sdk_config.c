@@ -92,8 +92,10 @@ int ats_jsonc_parse(const char *text, size_t len, const char *label, json_t **ou
 		ats_redact_parse_error(je.text, why, sizeof(why));
 		if (line)
 			*line = je.line;
-		rc = ats_err_set(err, ATS_EPARSE, "%s: line %d: not valid JSON even with comments: %s",
-				 label, je.line, why);
+		/* Comments are blanked, not cut: the line and column are the file's own. */
+		rc = ats_err_set(err, ATS_EPARSE,
+				 "%s: not valid JSON at line %d column %d (comments allowed): %s", label,
+				 je.line, je.column, why);
 		goto out;
 	}
 	if (!json_is_object(j)) {
