@@ -23,9 +23,11 @@ _atscheck() {
       local f="text json prometheus junit nagios"
       [ "$cmd" = report ] && f="$f markdown html"
       mapfile -t COMPREPLY < <(compgen -W "$f" -- "$cur"); return ;;
+    --region)
+      mapfile -t COMPREPLY < <(compgen -W "na eu fe" -- "$cur"); return ;;
     --root|--capath|--out|--dir|--ats-roots-lab|--make-ats-roots-lab)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --bundle|--output|--sdk-config|--baseline|--devices|--cacert|--cert|--key|--chain|--config|--anchor|--ids|--dak-cert|--dak-key|--save-chain|--ocsp-response)
+    --bundle|--output|--sdk-config|--libcurl|--baseline|--devices|--cacert|--cert|--key|--chain|--config|--anchor|--ids|--dak-cert|--dak-key|--save-chain|--ocsp-response)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --at)
       mapfile -t COMPREPLY < <(compgen -W "now $(date -u +%Y-%m-%d 2>/dev/null)" -- "$cur"); return ;;

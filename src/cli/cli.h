@@ -116,15 +116,20 @@ int cli_dispatch(const char *parent, const cli_command *subs, size_t nsubs, cons
 	CLI_HELP_FORMAT CLI_HELP_OUTPUT CLI_HELP_AT                                                \
 	"  --root DIR       look at an unbooted image under DIR instead of this machine\n" CLI_HELP_ID
 
-/* The trust stores a command is pointed at: --bundle FILE... --capath DIR... --sdk-config FILE. */
+/* The trust stores a command is pointed at: --bundle FILE... --capath DIR... --sdk-config FILE...
+ * (several SDK configs are merged in order, as the SDK's SampleApp merges its -C files). */
 typedef struct cli_stores {
-	cli_list bundles, capaths;
-	const char *sdk_config;
+	cli_list bundles, capaths, sdk_configs;
 } cli_stores;
 #define CLI_OPTS_STORES(s)                                                                         \
 	{.name = "bundle", .kind = CLI_LIST, .dest = &(s)->bundles},                               \
 	{.name = "capath", .kind = CLI_LIST, .dest = &(s)->capaths},                               \
-	{.name = "sdk-config", .kind = CLI_STR, .dest = &(s)->sdk_config}
+	{.name = "sdk-config", .kind = CLI_LIST, .dest = &(s)->sdk_configs}
+
+/* CLI_CALL for --libcurl FILE: loads that libcurl instead of the system's (before anything loads
+ * one); NULL, or why the file is not a usable libcurl. */
+const char *cli_libcurl(void *dest, const char *value, char *buf);
+#define CLI_OPT_LIBCURL {.name = "libcurl", .kind = CLI_CALL, .fn = cli_libcurl}
 
 /* Renders the report in the chosen format and writes it; returns the report's exit code, or 3 when
  * it could not be written. Takes ownership of report. */

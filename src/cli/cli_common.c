@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "base/curl_lazy.h"
 #include "base/redact.h"
 #include "base/util.h"
 
@@ -112,4 +113,14 @@ void cli_progress_end(void)
 	if (progress_shown && isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	progress_shown = 0;
+}
+
+const char *cli_libcurl(void *dest, const char *value, char *buf)
+{
+	ats_err err = {0};
+	(void)dest;
+	if (ats_curl_use(value, &err) == 0)
+		return NULL;
+	snprintf(buf, 256, "%s", err.msg);
+	return buf;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char usage[] =
-	"Usage: atscheck audit [--bundle FILE]... [--capath DIR]... [--sdk-config FILE]\n"
+	"Usage: atscheck audit [--bundle FILE]... [--capath DIR]... [--sdk-config FILE]...\n"
 	"                      [--warn-days N] [--root DIR] [--at TIME] [--format FMT] [--output FILE]\n\n"
 	"Checks trust stores for the four Amazon Root CAs and the two Starfield cross-signers, by\n"
 	"SHA-256 of the certificate and of its public key, never by name alone. With no --bundle and\n"
@@ -16,8 +16,10 @@ static const char usage[] =
 	"Debian's selection in /etc/ca-certificates.conf.\n\n"
 	"  --bundle FILE      a CA bundle: PEM, DER or PKCS#7 (repeatable)\n"
 	"  --capath DIR       a hashed CA directory such as /etc/ssl/certs (repeatable)\n"
-	"  --sdk-config FILE  AlexaClientSDKConfig.json: audit its libcurlUtils CA file/path too\n"
-	"  --warn-days N      warn when a CA expires within N days (default 365)\n" CLI_COMMON_HELP
+	"  --sdk-config FILE  AlexaClientSDKConfig.json, repeatable (merged in order, as the SDK does):\n"
+	"                     audit what its libcurl trusts (CA file + CURLOPT_CAPATH)\n"
+	"  --warn-days N      warn when a CA expires within N days (default 365)\n"
+	"  --libcurl FILE     take libcurl's CA file and path from this libcurl, not the system's\n" CLI_COMMON_HELP
 	"\nStatuses: present, variant, impostor, expired, not-yet-valid, deselected, missing.\n"
 	"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n";
 
@@ -29,6 +31,7 @@ int cmd_audit(int argc, char **argv)
 	cli_opt opts[] = {
 		CLI_OPTS_STORES(&st),
 		{.name = "warn-days", .kind = CLI_DAYS, .dest = &ao.warn_days},
+		CLI_OPT_LIBCURL,
 		{.name = NULL},
 	};
 	int rc = cli_parse(&cmd, opts, argc, argv);
@@ -37,7 +40,7 @@ int cmd_audit(int argc, char **argv)
 	ats_store_opts so = {.root = cmd.c.root,
 			     .bundles = st.bundles.v,
 			     .capaths = st.capaths.v,
-			     .sdk_config = st.sdk_config,
+			     .sdk_configs = st.sdk_configs.v,
 			     .use_env = cmd.c.root == NULL};
 	ats_store_list *stores = NULL;
 	ao.at = cmd.c.at;

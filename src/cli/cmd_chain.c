@@ -9,7 +9,7 @@
 
 static const char usage[] =
 	"Usage: atscheck chain FILE [--host NAME] [--bundle FILE]... [--capath DIR]...\n"
-	"                      [--sdk-config FILE] [--lab-roots FILE] [--root DIR] [--at TIME]\n"
+	"                      [--sdk-config FILE]... [--lab-roots FILE] [--root DIR] [--at TIME]\n"
 	"                      [--format FMT] [--output FILE]\n\n"
 	"Verifies a server chain saved earlier (atscheck probe --save-chain FILE; any PEM chain, leaf\n"
 	"first) against trust stores, with no network: would this device, or this firmware image\n"
@@ -19,7 +19,7 @@ static const char usage[] =
 	"  --host NAME        the name the server's certificate must carry\n"
 	"  --bundle FILE      verify against this CA bundle (repeatable; also --cacert)\n"
 	"  --capath DIR       verify against this hashed CA directory (repeatable)\n"
-	"  --sdk-config FILE  AlexaClientSDKConfig.json: its libcurlUtils CA file/path too\n"
+	"  --sdk-config FILE  AlexaClientSDKConfig.json (repeatable): what its libcurl trusts too\n"
 	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n" CLI_COMMON_HELP
 	"\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreadable chain or store).\n";
 
@@ -27,7 +27,7 @@ static const char usage[] =
  * missing is then a finding, not a bad input. */
 static int load_stores(cli_stores *st, const cli_common *c, ats_store_list **out, ats_err *err)
 {
-	bool defaults = st->bundles.n == 0 && st->capaths.n == 0 && !st->sdk_config;
+	bool defaults = st->bundles.n == 0 && st->capaths.n == 0 && st->sdk_configs.n == 0;
 	if (defaults) {
 		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 		if (cv->cainfo)
@@ -38,7 +38,7 @@ static int load_stores(cli_stores *st, const cli_common *c, ats_store_list **out
 	ats_store_opts so = {.root = c->root,
 			     .bundles = st->bundles.v,
 			     .capaths = st->capaths.v,
-			     .sdk_config = st->sdk_config};
+			     .sdk_configs = st->sdk_configs.v};
 	if (ats_store_list_load(&so, out, err) != 0)
 		return -1;
 	for (size_t i = 0; defaults && i < (*out)->n; i++)

@@ -27,6 +27,7 @@ const char *probe_cli_resolve(void *dest, const char *v, char *buf);
 	{.name = "proxy", .kind = CLI_STR, .dest = &(p)->o.proxy},                                 \
 	{.name = "save-chain", .kind = CLI_STR, .dest = &(p)->o.save_chain},                       \
 	{.name = "lab-roots", .kind = CLI_STR, .dest = &(p)->lab_file},                           \
+	CLI_OPT_LIBCURL,                                                                        \
 	{.name = "ats-roots", .kind = CLI_FLAG, .dest = &(p)->ats_roots},                          \
 	{.name = "port", .kind = CLI_INT, .dest = &(p)->port, .lo = 1, .hi = 65535},               \
 	{.name = "require-revocation", .kind = CLI_FLAG, .dest = &(p)->require_revocation}
@@ -42,6 +43,8 @@ const char *probe_cli_resolve(void *dest, const char *v, char *buf);
 	"  --proxy URL        go through this proxy (https_proxy / no_proxy are honoured anyway)\n" \
 	"  --save-chain FILE  write the chain the server sent (PEM), for atscheck chain\n"          \
 	"  --lab-roots FILE   count these CA certificates as ATS roots too (a lab's own PKI)\n"     \
+	"  --libcurl FILE     probe (and take the CA defaults) through this libcurl, e.g. the one an\n" \
+	"                     AVS SDK build links (/usr/local/lib/libcurl.so.4, libcurl-gnutls)\n" \
 	"  --ats-roots        probe Amazon Trust Services' 15 test hosts instead: good., expired.\n" \
 	"                     and revoked.scaNa.amazontrust.com (N=0..4), all at once; a matrix per\n" \
 	"                     root and key type\n"                                                  \

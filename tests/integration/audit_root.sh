@@ -61,14 +61,25 @@ check "a climbing link is not an escape: it resolves in the image" \
 check "loop named" jq -e '[.stores[0].entry_problems[].message] | any(test("loop"))' "$T/out"
 check "the host's certificates were not read" jq -e '.stores[0].certificates == 4' "$T/out"
 
-# An AVS Device SDK config pointing at its own CA file inside the image.
-cp "$T/Starfield_Class_2_CA.pem" "$R/opt/avs/ca.pem"
-printf '{"libcurlUtils": {"CURLOPT_CAINFO": "/opt/avs/ca.pem"}}' > "$R/opt/avs/AlexaClientSDKConfig.json"
-expect_exit 1 "sdk config store audited" "$ATSCHECK" audit --root "$R" --sdk-config /opt/avs/AlexaClientSDKConfig.json --format json
-check "sdk store: connectable through Starfield Class 2, not compliant" \
-  jq -e '.stores[] | select(.labels | index("sdk-config-cainfo")) | .connectable and (.compliant | not)' "$T/out"
+# An AVS Device SDK config inside the image. The SDK never sets CURLOPT_CAINFO: it trusts
+# libcurl's compiled-in CA file plus the config's CURLOPT_CAPATH, both as the image sees them.
+mkdir -p "$R/opt/avs/certs"
+cp "$T/Amazon_Root_CA_2.pem" "$R/opt/avs/certs/"
+ln -s Amazon_Root_CA_2.pem "$R/opt/avs/certs/$(openssl x509 -hash -noout -in "$T/Amazon_Root_CA_2.pem").0"
+printf '{\n  // the folder adds Root CA 2\n  "libcurlUtils": {"CURLOPT_CAPATH": "/opt/avs/certs"}\n}\n' > "$R/opt/avs/AlexaClientSDKConfig.json"
+expect_exit 1 "sdk config in the image: its trust audited" "$ATSCHECK" audit --root "$R" --sdk-config /opt/avs/AlexaClientSDKConfig.json --format json
+check "sdk trust: the image's libcurl CA file plus the folder" \
+  jq -e '.sdk.trust.cainfo == "/etc/ssl/certs/ca-certificates.crt" and .sdk.trust.capath == "/opt/avs/certs" and .sdk.trust.capath_state == "added"' "$T/out"
+check "sdk trust: the folder adds Root CA 2, only Root CA 3 is missing" \
+  jq -e '.sdk.trust.capath_adds == ["Amazon Root CA 2"] and .sdk.trust.missing == ["Amazon Root CA 3"] and .sdk.trust.anchors_avs' "$T/out"
+check "the folder read inside the image, not the host's" \
+  jq -e '.stores[] | select(.labels | index("sdk-config-capath")) | .certificates == 1' "$T/out"
+printf '{"libcurlUtils": {"CURLOPT_CAINFO": "/opt/avs/ca.pem"}}' > "$R/opt/avs/cainfo.json"
+expect_exit 1 "sdk config with CURLOPT_CAINFO: WARNING" "$ATSCHECK" audit --root "$R" --sdk-config /opt/avs/cainfo.json --format json
+check "CURLOPT_CAINFO: said to be ignored by the SDK" \
+  jq -e '[.problems[] | select(.cause == "sdk-cainfo-ignored")] | length == 1' "$T/out"
 printf '{"libcurlUtils": ' > "$R/opt/avs/broken.json"
 expect_exit 3 "broken sdk config: UNKNOWN, named" "$ATSCHECK" audit --root "$R" --sdk-config /opt/avs/broken.json
-check "broken sdk config named on stderr" grep -q "broken.json: not valid JSON" "$T/err"
+check "broken sdk config named with its line" grep -q "broken.json: not valid JSON at line 1 column [0-9]" "$T/out"
 expect_exit 3 "--root that does not exist" "$ATSCHECK" audit --root "$T/nope"
 finish

@@ -87,7 +87,9 @@ check "chain: cause expired" jq -e '.problems[0].cause == "expired"' "$T/out"
 expect_exit 2 "check: the lab roots are impostors to the audit" "$ATSCHECK" check "${P[@]}" --cacert "$d/trust.pem" --format json
 check "check: audit and probe in one report" \
   jq -e '.command == "check" and .audit.command == "audit" and .probe.verdict == "OK" and .exit_code == 2
-         and ([.problems[].part] | unique == ["audit"])' "$T/out"
+         and ([.problems[] | select(.part != "audit") | .cause] | unique == ["audit-probe-disagree"])' "$T/out"
+check "check: the probe's pass under lab roots the audit calls impostors is said to disagree" \
+  jq -e '[.problems[] | select(.cause == "audit-probe-disagree")][0].message | test("RSA 2048")' "$T/out"
 "$ATSCHECK" bundle export "$T/six" >/dev/null 2>&1 || { mkdir -p "$T/six"; "$ATSCHECK" bundle export "$T/six" >/dev/null; }
 cat "$T"/six/*.pem > "$T/six.pem"
 expect_exit 0 "atscheck with no command runs check (offline here)" "$ATSCHECK" --offline --bundle "$T/six.pem" --format json

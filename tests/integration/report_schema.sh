@@ -56,6 +56,10 @@ report audit-impostor audit 2 audit --bundle "$T/with-impostor.pem"
 report audit-expiring audit 1 audit --bundle "$T/six.pem" --warn-days 36500
 report audit-broken-entry audit 1 audit --bundle "$T/six-and-broken.pem"
 report audit-two-stores audit 1 audit --bundle "$T/six.pem" --bundle "$T/two.pem"
+mkdir -p "$T/sdkcerts" && cp "$T/six/Amazon_Root_CA_1.pem" "$T/sdkcerts/" && openssl rehash "$T/sdkcerts"
+printf '{"libcurlUtils": {"CURLOPT_CAPATH": "%s"}}' "$T/sdkcerts" > "$T/sdk-capath.json"
+"$ATSCHECK" audit --bundle "$T/six.pem" --sdk-config "$ATS_SOURCE_DIR/tests/fixtures/sdk/AlexaClientSDKConfig.json" \
+  --sdk-config "$T/sdk-capath.json" --format json --device-id dev-audit-sdk > "$R/audit-sdk.json" 2>/dev/null
 if [ -d /etc/ssl/certs ]; then report audit-capath audit 0 audit --capath /etc/ssl/certs; fi
 "$ATSCHECK" audit --format json > "$R/audit-system.json" 2>/dev/null
 report bundle-list bundle 0 bundle list
@@ -97,6 +101,13 @@ report chain-missing-store chain 3 chain "$T/good-chain.pem" --bundle "$T/nope.p
 report check-offline check 0 check --offline --bundle "$T/six.pem"
 report check-offline-two check 1 check --offline --bundle "$T/two.pem"
 report check-probe check 2 check "${P[@]}" --cacert "$g/trust.pem"
+# An AVS SDK config (the template's shape) with a loopback gateway: the gateway probed too.
+printf '{"avsGatewayManager": {"avsGateway": "https://localhost:%s"}, "libcurlUtils": {"verifyHostsAndPeers": false}}' "$pg" > "$T/gw.json"
+report check-sdk-gateway check 2 check "${P[@]}" --cacert "$g/trust.pem" \
+  --sdk-config "$ATS_SOURCE_DIR/tests/fixtures/sdk/AlexaClientSDKConfig.json" --sdk-config "$T/gw.json"
+if ! jq -e '.gateway.probe.command == "probe" and .audit.sdk.verify_hosts_and_peers == false' "$R/check-sdk-gateway.json" >/dev/null; then
+  fail "check-sdk-gateway: no gateway probe or sdk section"
+fi
 report check-probe-refused check 2 check --endpoint "https://localhost:$pr/" --resolve "localhost:$pr:127.0.0.1" \
   --bundle "$T/six.pem" --timeout 3
 mkdir -p "$T/image/etc/ssl/certs"

@@ -53,3 +53,47 @@ Test(catalog, tampered_pem_is_refused)
 	copy.spki_sha256[0] ^= 1;
 	cr_assert_eq(ats_catalog_der(&copy, &der, &n, &err), ATS_EPIN);
 }
+
+/* Which families a set of usable CAs anchors, and how: a table of stores. */
+Test(catalog, key_families)
+{
+	static const struct {
+		const char *have; /* '1'..'4' Amazon roots, 'g' Starfield G2, 'c' Starfield Class 2 */
+		const char *want[ATS_FAMILY_COUNT];
+	} cases[] = {
+		{"1234", {"root", "root", "root", "root"}},
+		{"34", {NULL, NULL, "root", "root"}},
+		{"3", {NULL, NULL, "root", NULL}},
+		{"c", {"starfield-cross-sign", "starfield-cross-sign", "starfield-cross-sign", "starfield-cross-sign"}},
+		{"g3", {"starfield-cross-sign", "starfield-cross-sign", "root", "starfield-cross-sign"}},
+		{"", {NULL, NULL, NULL, NULL}},
+	};
+	for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+		bool u[ATS_CA_COUNT] = {0};
+		for (const char *h = cases[t].have; *h; h++) {
+			const char *name = *h == 'g' ? "Starfield Services Root Certificate Authority - G2"
+					   : *h == 'c' ? "Starfield Class 2 Certification Authority"
+						       : NULL;
+			char buf[32];
+			if (!name) {
+				snprintf(buf, sizeof(buf), "Amazon Root CA %c", *h);
+				name = buf;
+			}
+			for (int i = 0; i < ATS_CA_COUNT; i++)
+				if (ats_catalog_get(i) == ats_catalog_find(name))
+					u[i] = true;
+		}
+		for (int f = 0; f < ATS_FAMILY_COUNT; f++) {
+			const char *got = ats_family_anchor(u, f);
+			if (cases[t].want[f])
+				cr_assert(got && strcmp(got, cases[t].want[f]) == 0, "case %zu family %d: %s", t, f,
+					  got ? got : "(none)");
+			else
+				cr_assert_null(got, "case %zu family %d: %s", t, f, got);
+		}
+	}
+	cr_assert_str_eq(ats_family_name(ATS_FAMILY_AVS), "Amazon Root CA 1 (RSA 2048)");
+	cr_assert_eq(ats_family_of(ats_family_root(2)), 2);
+	cr_assert_eq(ats_family_of(5), -1);
+	cr_assert_null(ats_family_name(4));
+}

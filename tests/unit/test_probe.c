@@ -179,8 +179,18 @@ Test(verify, the_time_asked_about_is_used)
 Test(verify, a_missing_intermediate_and_a_self_signed_leaf_are_told_apart)
 {
 	mini m = mini_new("localhost", 0, 0);
-	json_t *f = verify(m.leaf, NULL, 0, &m.root, 1, "localhost", 0, NULL, false);
+	time_t now = time(NULL);
+	/* A lone leaf from an Amazon intermediate the server left out: incomplete-chain. */
+	X509 *ai = tu_cert("/C=US/O=Amazon/CN=Amazon RSA 2048 M01 (test)", m.ik, m.root, m.rk, 1);
+	X509 *al = leaf_for("localhost", ai, m.ik, m.lk, now - 86400, now + 86400 * 30);
+	json_t *f = verify(al, NULL, 0, &m.root, 1, "localhost", 0, NULL, false);
 	cr_assert_str_eq(cause_of(f), "incomplete-chain");
+	json_decref(f);
+	X509_free(al);
+	X509_free(ai);
+	/* A lone leaf from a CA that is no ATS CA and in no store: an intercepting proxy. */
+	f = verify(m.leaf, NULL, 0, &m.root, 1, "localhost", 0, NULL, false);
+	cr_assert_str_eq(cause_of(f), "intercepting-proxy");
 	json_decref(f);
 	f = verify(m.root, NULL, 0, &m.inter, 1, NULL, 0, NULL, false);
 	cr_assert_str_eq(cause_of(f), "self-signed");

@@ -1,4 +1,5 @@
 #include "audit/audit.h"
+#include "audit/audit_int.h"
 
 #include "store/catalog.h"
 #include "base/der.h"
@@ -262,13 +263,17 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 	if (need_deb)
 		have_deb = ats_debian_selection(o->root, deb);
 	json_t *r = json_object(), *stores = json_array(), *problems = json_array();
+	json_t *sdk_problems = json_array();
+	bool(*use)[ATS_CA_COUNT] = calloc(l->n ? l->n : 1, sizeof(*use));
 	ats_verdict overall = ATS_VERDICT_OK;
 	char buf[32], msg[1024];
 
-	if (!r || !stores || !problems) {
+	if (!r || !stores || !problems || !sdk_problems || !use) {
 		json_decref(r);
 		json_decref(stores);
 		json_decref(problems);
+		json_decref(sdk_problems);
+		free(use);
 		return ats_err_set(err, ATS_ENOMEM, "auditing %zu trust stores: out of memory", l->n);
 	}
 	for (size_t k = 0; k < json_array_size(l->problems); k++) {
@@ -280,6 +285,10 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 	}
 	for (size_t si = 0; si < l->n; si++) {
 		const ats_store *s = l->v[si];
+		/* A store the SDK reads is judged with the rest of the SDK's trust (audit_sdk): what
+		 * it lacks alone is no finding of its own. */
+		bool sdk_reads = ats_audit_sdk_reads(s);
+		json_t *into = sdk_reads ? sdk_problems : problems;
 		json_t *sj = store_json(s), *cas = json_array(), *anchors = json_array();
 		ats_verdict sv = ATS_VERDICT_OK;
 		int usable_count = 0;
@@ -309,13 +318,14 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 			if (s->error) {
 				json_object_set_new(ce, "status", json_string("missing"));
 			} else if (s->kind == ATS_STORE_DEBIAN) {
-				sv = ats_verdict_worst(sv, audit_debian_ca(i, o, &deb[i], ce, problems, &usable));
+				sv = ats_verdict_worst(sv, audit_debian_ca(i, o, &deb[i], ce, into, &usable));
 			} else {
 				/* Debian's facts explain a missing CA only for the system's own stores. */
 				const ats_debian_ca *d = have_deb && !s->user_given ? &deb[i] : NULL;
-				sv = ats_verdict_worst(sv, audit_ca(s, i, o, d, claims, ce, problems, &usable));
+				sv = ats_verdict_worst(sv, audit_ca(s, i, o, d, claims, ce, into, &usable));
 			}
 			json_object_set_new(ce, "usable", json_boolean(usable));
+			use[si][i] = usable;
 			if (usable) {
 				usable_count++;
 				json_array_append_new(anchors, json_string(ca->name));
@@ -329,7 +339,7 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 				 json_string_value(json_object_get(p, "file")),
 				 json_integer_value(json_object_get(p, "line")),
 				 json_string_value(json_object_get(p, "message")));
-			ats_report_problem_cause(problems, "store-entry-broken", ATS_VERDICT_WARNING, s->path, NULL, msg,
+			ats_report_problem_cause(into, "store-entry-broken", ATS_VERDICT_WARNING, s->path, NULL, msg,
 					   "OpenSSL may skip or refuse this entry: repair or remove it");
 			sv = ats_verdict_worst(sv, ATS_VERDICT_WARNING);
 		}
@@ -342,25 +352,44 @@ int ats_audit_run(const ats_store_list *l, const ats_audit_opts *o, json_t **rep
 		}
 		if (s->error) {
 			sv = s->user_given ? ATS_VERDICT_UNKNOWN : ATS_VERDICT_CRITICAL;
-			ats_report_problem_cause(problems, s->user_given ? "input-unreadable" : "store-unreadable", sv, s->path, NULL, s->error,
+			ats_report_problem_cause(into, s->user_given ? "input-unreadable" : "store-unreadable", sv, s->path, NULL, s->error,
 					   s->user_given ? "check the path given"
 							 : "install ca-certificates, or point the TLS stack at a CA file that exists");
-		} else if (usable_count == 0) {
-			snprintf(msg, sizeof(msg), "%s: none of the six ATS CAs is usable: TLS to AVS will fail",
-				 s->path);
-			ats_report_problem_cause(problems, "no-usable-ca", ATS_VERDICT_CRITICAL, s->path, NULL, msg,
-					   o->root ? "atscheck install --root DIR" : "atscheck install");
-			sv = ATS_VERDICT_CRITICAL;
+		} else if (usable_count == 0 || !ats_family_anchor(use[si], ATS_FAMILY_AVS)) {
+			/* With an SDK config the SDK is what talks to AVS: a store it does not read
+			 * fails other programs, not the device's AVS connection. */
+			ats_verdict sev = l->sdk ? ATS_VERDICT_WARNING : ATS_VERDICT_CRITICAL;
+			const char *aside = !l->sdk ? ""
+					    : sdk_reads ? " (this store alone; the SDK's whole trust is judged as one)"
+							: " (programs using it; the AVS Device SDK does not read it)";
+			if (usable_count == 0) {
+				snprintf(msg, sizeof(msg), "%s: none of the six ATS CAs is usable: TLS to AVS "
+					 "will fail%s", s->path, aside);
+				ats_report_problem_cause(into, "no-usable-ca", sev, s->path, NULL, msg,
+							 o->root ? "atscheck install --root DIR" : "atscheck install");
+			} else {
+				ats_audit_cannot_anchor(s->path, use[si], o, sev, aside, into);
+			}
+			sv = ats_verdict_worst(sv, sev);
 		}
 		json_object_set_new(sj, "cas", cas);
 		json_object_set_new(sj, "anchors", anchors);
 		json_object_set_new(sj, "compliant", json_boolean(!s->error && usable_count == ATS_CA_COUNT));
-		json_object_set_new(sj, "connectable", json_boolean(!s->error && usable_count > 0));
+		json_object_set_new(sj, "families", ats_audit_families(use[si]));
+		json_object_set_new(sj, "anchors_avs",
+				    json_boolean(!s->error && ats_family_anchor(use[si], ATS_FAMILY_AVS)));
+		json_object_set_new(sj, "connectable",
+				    json_boolean(!s->error && ats_family_anchor(use[si], ATS_FAMILY_AVS)));
 		json_object_set_new(sj, "verdict", json_string(ats_verdict_name(sv)));
 		json_array_append_new(stores, sj);
-		overall = ats_verdict_worst(overall, sv);
+		if (!sdk_reads)
+			overall = ats_verdict_worst(overall, sv);
 	}
-	if (l->n == 0) {
+	if (l->sdk)
+		overall = ats_verdict_worst(overall, ats_audit_sdk(l, use, o, r, problems, sdk_problems));
+	json_decref(sdk_problems);
+	free(use);
+	if (l->n == 0 && !l->sdk) {
 		ats_report_problem_cause(problems, "no-trust-store", ATS_VERDICT_CRITICAL, NULL, NULL,
 				   "no trust store found: this device trusts nothing",
 				   "install ca-certificates, then atscheck install");

@@ -14,18 +14,60 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static void *lib;
-static char load_error[512];
+static char load_error[1024];
+static char chosen[4096]; /* ats_curl_use's file, or "" for the system's libcurl */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void)
 {
 	static const char *names[] = {"libcurl.so.4", "libcurl.so"};
+	if (chosen[0]) {
+		if (!(lib = dlopen(chosen, RTLD_NOW | RTLD_LOCAL)))
+			snprintf(load_error, sizeof(load_error), "%s: cannot load: %s", chosen, dlerror());
+		else if (!dlsym(lib, "curl_version_info") || !dlsym(lib, "curl_multi_perform")) {
+			snprintf(load_error, sizeof(load_error), "%s: not a libcurl (no curl_version_info)",
+				 chosen);
+			dlclose(lib);
+			lib = NULL;
+		}
+		return;
+	}
 	for (size_t i = 0; !lib && i < sizeof(names) / sizeof(names[0]); i++)
 		lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
 		snprintf(load_error, sizeof(load_error), "cannot load libcurl: %s", dlerror());
+}
+
+int ats_curl_use(const char *path, ats_err *err)
+{
+	if (lib || strlen(path) >= sizeof(chosen))
+		return ats_err_set(err, ATS_EUSAGE, "%s: libcurl %s", path,
+				   lib ? "is loaded already" : "path too long");
+	snprintf(chosen, sizeof(chosen), "%s", path);
+	pthread_once(&once, load);
+	if (!lib)
+		return ats_err_set(err, ATS_EIO, "%s", load_error);
+	return 0;
+}
+
+bool ats_curl_chosen(void)
+{
+	return chosen[0] != '\0';
+}
+
+const char *ats_curl_file(void)
+{
+	static char file[4096];
+	Dl_info info;
+	void *f;
+	pthread_once(&once, load);
+	if (!lib || !(f = dlsym(lib, "curl_version_info")) || !dladdr(f, &info) || !info.dli_fname)
+		return NULL;
+	snprintf(file, sizeof(file), "%s", info.dli_fname);
+	return file;
 }
 
 static void *sym(const char *name)

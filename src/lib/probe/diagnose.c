@@ -143,6 +143,17 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			    "this is not the ATS endpoint: check the endpoint name, DNS, and whether a captive "
 			    "portal or proxy answers in its place",
 			    "the server sent a self-signed certificate '%s'", ats_json_str(leaf, "subject"));
+		} else if (depth == 0 && json_array_size(sent) == 1 &&
+			   !strstr(ats_json_str(leaf, "issuer"), "Amazon")) {
+			/* A lone leaf from a CA that is no ATS CA and in no store is not an ATS server
+			 * that forgot its intermediate (those are Amazon's: "O=Amazon, CN=Amazon RSA
+			 * 2048 M02"): it is what a TLS-inspecting proxy sends. */
+			say(g, ATS_VERDICT_CRITICAL, "intercepting-proxy",
+			    "exempt this host (and *.amazon.com) from TLS inspection on the proxy, or connect "
+			    "without it; if there is no proxy, check that the endpoint name and DNS lead to AVS",
+			    "the server sent only a certificate issued by '%s', which is no ATS CA and in no "
+			    "store: a TLS-intercepting proxy (whose CA this device does not trust) answers in "
+			    "place of %s", ats_json_str(leaf, "issuer"), host);
 		} else if (depth == 0 && json_array_size(sent) == 1) {
 			say(g, ATS_VERDICT_CRITICAL, "incomplete-chain",
 			    "the server must send its intermediate certificate with its own (the full chain "
@@ -306,6 +317,22 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 	}
 }
 
+/* An h2 probe that did not get HTTP/2 (how: what was said instead): this libcurl cannot, or the
+ * server (or a proxy in the path) did not offer it. */
+static void no_h2(diag *g, const ats_diag_ctx *d, const char *host, const char *how)
+{
+	if (!d->libcurl_http2)
+		say(g, ATS_VERDICT_CRITICAL, "libcurl-no-http2",
+		    "install a libcurl built with nghttp2 (Debian: libcurl4 / libcurl4-openssl-dev "
+		    "from the distribution); AVS needs HTTP/2",
+		    "this libcurl has no HTTP/2 support, and AVS needs HTTP/2");
+	else
+		say(g, ATS_VERDICT_CRITICAL, "no-h2",
+		    "the server must offer h2 in ALPN (AVS needs HTTP/2); if a proxy is in the path, "
+		    "it may be stripping it",
+		    "%s did not offer HTTP/2 (%s)", host, how);
+}
+
 static void add_problem(json_t *problems, const diag *g, const char *probe, const char *store)
 {
 	size_t i;
@@ -362,20 +389,23 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 	} else if (verified && certs(f, host, d, &g)) {
 		/* a warning about the chain (interception, weak key); the protocol is still checked */
 	}
-	if (verified && g.sev < ATS_VERDICT_CRITICAL && want_h2 && strcmp(ats_json_str(tls, "alpn"), "h2") != 0) {
-		if (!d->libcurl_http2)
-			say(&g, ATS_VERDICT_CRITICAL, "libcurl-no-http2",
-			    "install a libcurl built with nghttp2 (Debian: libcurl4 / libcurl4-openssl-dev "
-			    "from the distribution); AVS needs HTTP/2",
-			    "this libcurl has no HTTP/2 support, and AVS needs HTTP/2");
-		else
-			say(&g, ATS_VERDICT_CRITICAL, "no-h2",
-			    "the server must offer h2 in ALPN (AVS needs HTTP/2); if a proxy is in the path, "
-			    "it may be stripping it",
-			    "%s did not offer HTTP/2 (ALPN chose %s)", host,
-			    ats_json_str(tls, "alpn")[0] ? ats_json_str(tls, "alpn") : "nothing");
+	/* A TLS library atscheck cannot look into (a GnuTLS libcurl): libcurl verified the chain
+	 * itself, and the HTTP version it spoke stands in for ALPN. */
+	bool blind = !json_is_object(f) && !json_object_get(p, "error") && json_is_object(http);
+	char how[96];
+	if (blind && want_h2 && strcmp(ats_json_str(http, "version"), "2") != 0) {
+		snprintf(how, sizeof(how), "HTTP %s was spoken", ats_json_str(http, "version"));
+		no_h2(&g, d, host, how);
 	}
-	if (g.sev == ATS_VERDICT_OK) {
+	if (verified && g.sev < ATS_VERDICT_CRITICAL && want_h2 && strcmp(ats_json_str(tls, "alpn"), "h2") != 0) {
+		snprintf(how, sizeof(how), "ALPN chose %s",
+			 ats_json_str(tls, "alpn")[0] ? ats_json_str(tls, "alpn") : "nothing");
+		no_h2(&g, d, host, how);
+	}
+	if (g.sev == ATS_VERDICT_OK && blind) {
+		snprintf(g.msg, sizeof(g.msg), "verified by libcurl's own TLS library (its chain is not "
+			 "visible to atscheck); HTTP %s answered", ats_json_str(http, "version"));
+	} else if (g.sev == ATS_VERDICT_OK) {
 		const json_t *anchor = json_object_get(f, "anchor");
 		snprintf(g.msg, sizeof(g.msg), "%s %s, verified, anchored at %s; HTTP %s %s",
 			 ats_json_str(tls, "version"), ats_json_str(tls, "cipher"),

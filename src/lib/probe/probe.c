@@ -2,9 +2,10 @@
  * certificate-verify step is taken over (through CURLOPT_SSL_CTX_FUNCTION) only to capture the
  * chain and every verification failure; the verification is OpenSSL's own, with libcurl's store. */
 #include "probe/diagnose.h"
-#include "base/redact.h"
 #include "probe/lazy_store.h"
 #include "probe/probe_int.h"
+#include "base/curl_lazy.h"
+#include "base/redact.h"
 #include "base/util.h"
 #include "report/tree.h"
 
@@ -141,8 +142,10 @@ int ats_probe_handle_setup(ats_probe_handle *p, const ats_probe_opts *o, const c
 	p->ocsp.cert_status = p->ocsp.response_status = p->ocsp.reason = -1;
 	CURL *h = p->h = curl_easy_init();
 	long timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	char shown[1024];
 	if (!h)
-		return ats_err_set(err, ATS_ENOMEM, "%s: cannot create a libcurl handle", url);
+		return ats_err_set(err, ATS_ENOMEM, "%s: cannot create a libcurl handle",
+				   ats_redact_url(url, shown, sizeof(shown)));
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
@@ -201,14 +204,17 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 	CURLU *u = curl_url();
 	char *h = NULL, *scheme = NULL, *pt = NULL;
 	int rc = 0;
+	char shown[1024];
+	ats_redact_url(url, shown, sizeof(shown)); /* a gateway from an SDK config may carry a password */
 	if (!u)
-		return ats_err_set(err, ATS_ENOMEM, "endpoint %s: out of memory", url);
+		return ats_err_set(err, ATS_ENOMEM, "endpoint %s: out of memory", shown);
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
-		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: not a URL", url);
+		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: not a URL", shown);
 	} else if (strcmp(scheme, "https") != 0) {
-		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: must be https:// (AVS is TLS only)", url);
+		rc = ats_err_set(err, ATS_EUSAGE, "endpoint %s: must be https:// (AVS is TLS only)",
+				 shown);
 	} else {
 		size_t l = strlen(h);
 		if (h[0] == '[' && l > 2 && h[l - 1] == ']')
@@ -233,7 +239,12 @@ X509_STORE *ats_probe_store_load(const ats_probe_opts *o, json_t **sj)
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	X509_STORE *st = X509_STORE_new();
 	bool dflt = !o->cainfo && !o->capath && !o->cainfo_pem;
-	const char *file = dflt ? cv->cainfo : o->cainfo, *dir = dflt ? cv->capath : o->capath;
+	/* A CA path given alone is used beside libcurl's default CA file, as libcurl itself does
+	 * (and as the AVS Device SDK relies on for its CURLOPT_CAPATH). */
+	const char *file = dflt ? cv->cainfo
+			   : o->cainfo ? o->cainfo
+			   : o->capath && !o->cainfo_pem ? cv->cainfo : NULL;
+	const char *dir = dflt ? cv->capath : o->capath;
 	char errmsg[512] = "";
 
 	if (!st)
@@ -291,74 +302,42 @@ void ats_probe_perform(CURLM *m)
 	}
 }
 
-int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
-{
-	const char *url = o->url ? o->url : ATS_PROBE_DEFAULT_URL;
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	bool both = !o->http2 && !o->http11;
+/* One endpoint while its probes run. */
+typedef struct probe_target {
+	const char *url;
+	char shown[1024]; /* url with its password redacted, for the report and messages */
+	char host[256];
+	long port;
 	ats_probe_handle probes[2];
-	int np = 0, rc = 0;
-	struct curl_slist *resolve = NULL;
-	CURLM *m = NULL;
-	json_t *r = NULL, *pj = NULL, *problems = NULL, *store_facts = NULL;
-	X509_STORE *store = NULL;
-	char host[256], t[32];
-	long port = 443;
+	int np;
+} probe_target;
 
-	*report = NULL;
-	memset(probes, 0, sizeof(probes));
-	if ((rc = url_host(url, host, sizeof(host), &port, err)) != 0)
-		return rc;
-	store = ats_probe_store_load(o, &store_facts);
-	if (!store || !store_facts) {
-		rc = ats_err_set(err, ATS_ENOMEM, "out of memory loading the trust store");
-		goto out;
-	}
-	if (both || o->http2)
-		probes[np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
-	if (both || o->http11)
-		probes[np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
-	if ((rc = ats_probe_resolve_list(o, url, &resolve, err)) != 0)
-		goto out;
-	if (!(m = curl_multi_init())) {
-		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: cannot create a libcurl multi handle", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
-		goto out;
-	}
-	for (int i = 0; i < np; i++) {
-		ats_verify_capture_init(&probes[i].cap);
-		probes[i].cap.at = o->at;
-		probes[i].cap.lab = o->lab;
-		snprintf(probes[i].cap.host, sizeof(probes[i].cap.host), "%s", host);
-		probes[i].store = store;
-		if ((rc = ats_probe_handle_setup(&probes[i], o, url, resolve, err)) != 0)
-			goto out;
-		curl_multi_add_handle(m, probes[i].h);
-	}
-	long long t0 = mono_us();
-	for (int i = 0; i < np; i++)
-		probes[i].t0_us = t0;
-	ats_probe_perform(m);
+/* The report of one endpoint's finished probes ("command": "probe"). */
+static json_t *target_report(probe_target *tg, const ats_probe_opts *o, const json_t *store_facts,
+			     bool save)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	json_t *r = json_object(), *pj = json_array(), *problems = json_array();
+	char t[32];
 
-	r = json_object();
-	pj = json_array();
-	problems = json_array();
 	if (!r || !pj || !problems) {
-		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", o->url ? o->url : ATS_PROBE_DEFAULT_URL);
-		goto out;
+		json_decref(r);
+		json_decref(pj);
+		json_decref(problems);
+		return NULL;
 	}
 	ats_diag_ctx d = {.at = o->at ? o->at : o->now, .at_given = o->at && o->at != o->now,
 			  .libcurl_http2 = (cv->features & CURL_VERSION_HTTP2) != 0};
 	ats_verdict overall = ATS_VERDICT_OK;
-	for (int i = 0; i < np; i++) {
-		json_t *j = ats_probe_facts(&probes[i], o, host, port);
+	for (int i = 0; i < tg->np; i++) {
+		json_t *j = ats_probe_facts(&tg->probes[i], o, tg->host, tg->port);
 		overall = ats_verdict_worst(overall, ats_diagnose_probe(j, &d, problems));
 		json_array_append_new(pj, j);
 	}
 	json_object_set_new(r, "command", json_string("probe"));
-	char shown[2048];
-	json_object_set_new(r, "endpoint", json_string(ats_redact_url(url, shown, sizeof(shown))));
-	json_object_set_new(r, "host", json_string(host));
-	json_object_set_new(r, "port", json_integer(port));
+	json_object_set_new(r, "endpoint", json_string(tg->shown));
+	json_object_set_new(r, "host", json_string(tg->host));
+	json_object_set_new(r, "port", json_integer(tg->port));
 	json_object_set_new(r, "at", json_string(ats_time_format(d.at, t, sizeof(t))));
 	if (json_object_get(store_facts, "error")) {
 		ats_report_problem(problems, ATS_VERDICT_CRITICAL, NULL, NULL,
@@ -366,21 +345,22 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 				   "install ca-certificates (or fix --cacert / --capath), then atscheck install");
 		overall = ats_verdict_worst(overall, ATS_VERDICT_CRITICAL);
 	}
-	json_object_set_new(r, "store", store_facts);
-	store_facts = NULL;
-	if (o->proxy)
+	json_object_set_new(r, "store", json_deep_copy(store_facts));
+	if (o->proxy) {
+		char shown[1024];
 		json_object_set_new(r, "proxy", json_string(ats_redact_url(o->proxy, shown, sizeof(shown))));
+	}
 	json_object_set_new(r, "libcurl",
-			    json_pack("{s:s, s:s?, s:b, s:s?}", "version", cv->version, "ssl",
+			    json_pack("{s:s, s:s?, s:b, s:s?, s:s?, s:b}", "version", cv->version, "ssl",
 				      cv->ssl_version, "http2", d.libcurl_http2, "nghttp2",
-				      cv->nghttp2_version));
+				      cv->nghttp2_version, "file", ats_curl_file(), "chosen",
+				      ats_curl_chosen()));
 	json_object_set_new(r, "probes", pj);
-	pj = NULL;
-	if (o->save_chain) {
+	if (save && o->save_chain) {
 		STACK_OF(X509) *chain = NULL;
-		for (int i = 0; i < np && !chain; i++)
-			if (sk_X509_num(probes[i].cap.sent) > 0)
-				chain = probes[i].cap.sent;
+		for (int i = 0; i < tg->np && !chain; i++)
+			if (sk_X509_num(tg->probes[i].cap.sent) > 0)
+				chain = tg->probes[i].cap.sent;
 		ats_err e = {0};
 		if (ats_chain_save(o->save_chain, chain, &e) == 0) {
 			json_object_set_new(r, "saved_chain", json_string(o->save_chain));
@@ -391,24 +371,100 @@ int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
 		}
 	}
 	ats_report_close(r, overall, problems);
-	problems = NULL;
-	*report = r;
-	r = NULL;
-out:
-	for (int i = 0; i < np; i++) {
-		if (probes[i].h) {
-			if (m)
-				curl_multi_remove_handle(m, probes[i].h);
-			curl_easy_cleanup(probes[i].h);
+	return r;
+}
+
+int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t n,
+		       json_t **reports, ats_err *err)
+{
+	bool both = !o->http2 && !o->http11;
+	probe_target tg[ATS_PROBE_MAX_ENDPOINTS];
+	int rc = 0;
+	struct curl_slist *resolve = NULL;
+	CURLM *m = NULL;
+	json_t *store_facts = NULL;
+	X509_STORE *store = NULL;
+
+	memset(tg, 0, sizeof(tg));
+	for (size_t k = 0; k < n && k < ATS_PROBE_MAX_ENDPOINTS; k++)
+		reports[k] = NULL;
+	if (n == 0 || n > ATS_PROBE_MAX_ENDPOINTS)
+		return ats_err_set(err, ATS_EUSAGE, "%zu endpoints: give 1 to %d", n,
+				   ATS_PROBE_MAX_ENDPOINTS);
+	for (size_t k = 0; k < n; k++) {
+		tg[k].url = urls[k] ? urls[k] : ATS_PROBE_DEFAULT_URL;
+		tg[k].port = 443;
+		ats_redact_url(tg[k].url, tg[k].shown, sizeof(tg[k].shown));
+		if ((rc = url_host(tg[k].url, tg[k].host, sizeof(tg[k].host), &tg[k].port, err)) != 0)
+			return rc;
+	}
+	/* One store for every endpoint (libcurl's defaults or the CA file + CAPATH union). */
+	store = ats_probe_store_load(o, &store_facts);
+	if (!store || !store_facts) {
+		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory loading the trust store",
+				 tg[0].shown);
+		goto out;
+	}
+	if ((rc = ats_probe_resolve_list(o, tg[0].shown, &resolve, err)) != 0)
+		goto out;
+	if (!(m = curl_multi_init())) {
+		rc = ats_err_set(err, ATS_ENOMEM, "probing %s: cannot create a libcurl multi handle",
+				 tg[0].shown);
+		goto out;
+	}
+	/* Every probe of every endpoint on the one multi handle: they run side by side. */
+	for (size_t k = 0; k < n; k++) {
+		if (both || o->http2)
+			tg[k].probes[tg[k].np++] = (ats_probe_handle){.name = "h2", .want_h2 = true};
+		if (both || o->http11)
+			tg[k].probes[tg[k].np++] = (ats_probe_handle){.name = "http/1.1", .want_h2 = false};
+		for (int i = 0; i < tg[k].np; i++) {
+			ats_probe_handle *ph = &tg[k].probes[i];
+			ats_verify_capture_init(&ph->cap);
+			ph->cap.at = o->at;
+			ph->cap.lab = o->lab;
+			snprintf(ph->cap.host, sizeof(ph->cap.host), "%s", tg[k].host);
+			ph->store = store;
+			if ((rc = ats_probe_handle_setup(ph, o, tg[k].url, resolve, err)) != 0)
+				goto out;
+			curl_multi_add_handle(m, ph->h);
 		}
-		ats_verify_capture_free(&probes[i].cap);
+	}
+	long long t0 = mono_us();
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < tg[k].np; i++)
+			tg[k].probes[i].t0_us = t0;
+	ats_probe_perform(m);
+	for (size_t k = 0; k < n; k++) {
+		if (!(reports[k] = target_report(&tg[k], o, store_facts, k == 0))) {
+			rc = ats_err_set(err, ATS_ENOMEM, "probing %s: out of memory", tg[k].shown);
+			goto out;
+		}
+	}
+out:
+	for (size_t k = 0; k < n; k++) {
+		for (int i = 0; i < tg[k].np; i++) {
+			if (tg[k].probes[i].h) {
+				if (m)
+					curl_multi_remove_handle(m, tg[k].probes[i].h);
+				curl_easy_cleanup(tg[k].probes[i].h);
+			}
+			ats_verify_capture_free(&tg[k].probes[i].cap);
+		}
+		if (rc != 0) {
+			json_decref(reports[k]);
+			reports[k] = NULL;
+		}
 	}
 	curl_multi_cleanup(m);
 	curl_slist_free_all(resolve);
 	X509_STORE_free(store);
 	json_decref(store_facts);
-	json_decref(r);
-	json_decref(pj);
-	json_decref(problems);
 	return rc;
+}
+
+int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err)
+{
+	const char *url = o->url;
+	return ats_probe_run_many(o, &url, 1, report, err);
 }

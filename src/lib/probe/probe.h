@@ -52,6 +52,13 @@ typedef struct ats_probe_opts {
  * of memory: a probe that cannot connect is a finding in the report, not an error. */
 int ats_probe_run(const ats_probe_opts *o, json_t **report, ats_err *err);
 
+/* The same for several endpoints at once (o->url ignored): every probe of every endpoint on one
+ * libcurl multi handle, sharing one trust store; reports[i] is urls[i]'s report (a NULL url is
+ * the default). save_chain applies to the first. */
+#define ATS_PROBE_MAX_ENDPOINTS 4
+int ats_probe_run_many(const ats_probe_opts *o, const char *const *urls, size_t n,
+		       json_t **reports, ats_err *err);
+
 typedef struct ats_chain_opts {
 	const char *file;           /* the chain: leaf first, PEM or DER */
 	const char *host;           /* the name the leaf must carry, or NULL */

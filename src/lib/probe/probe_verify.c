@@ -431,6 +431,23 @@ static bool untrusted_path(const ats_verify_capture *c)
 	return false;
 }
 
+/* The key family a verified path used: that of the first Amazon root on it (the root itself, a
+ * Starfield cross-sign of it, or a lab root of that name), from the leaf up; null when the path
+ * reaches Starfield with no Amazon root on it. */
+static json_t *path_family(const json_t *path)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(path, i, c) {
+		const char *name = json_string_value(json_object_get(json_object_get(c, "ats"), "name"));
+		const ats_ca *ca = name ? ats_catalog_find(name) : NULL;
+		for (int k = 0; ca && k < ATS_CA_COUNT; k++)
+			if (ats_catalog_get(k) == ca && ats_family_of(k) >= 0)
+				return json_string(ats_family_name(ats_family_of(k)));
+	}
+	return json_null();
+}
+
 json_t *ats_verify_facts(const ats_verify_capture *c)
 {
 	json_t *f = json_object();
@@ -444,6 +461,7 @@ json_t *ats_verify_facts(const ats_verify_capture *c)
 	json_object_set_new(f, "anchor", c->ok && np > 0
 						 ? ats_cert_json(sk_X509_value(c->path, np - 1), c->lab)
 						 : json_null());
+	json_object_set_new(f, "family", c->ok ? path_family(json_object_get(f, "path")) : json_null());
 	if (!c->ok && untrusted_path(c)) {
 		json_t *w = would_anchor(c);
 		json_object_set_new(f, "would_anchor", w ? w : json_null());

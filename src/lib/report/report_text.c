@@ -66,6 +66,43 @@ void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o)
 		       json_integer_value(json_object_get(r, "exit_code")));
 }
 
+void ats_text_sdk(ats_buf *b, const json_t *audit, const ats_render_opts *o)
+{
+	paint p = paint_for(o);
+	const json_t *sdk = json_object_get(audit, "sdk"), *t = json_object_get(sdk, "trust");
+	const json_t *gw = json_object_get(sdk, "gateway");
+	size_t i, n = 0;
+	json_t *e;
+	const char *k;
+	if (!json_is_object(sdk))
+		return;
+	const char *v = ats_json_str(sdk, "verdict");
+	ats_buf_printf(b, "\n%sAVS Device SDK%s (", p.bold, p.off);
+	json_array_foreach(json_object_get(sdk, "configs"), i, e)
+		ats_buf_printf(b, "%s%s", i ? " + " : "", json_string_value(e));
+	ats_buf_printf(b, "%s)\n", json_is_true(json_object_get(sdk, "auto_sdk")) ? "; Auto SDK form" : "");
+	ats_buf_printf(b, "  trusts     %s + %s (%s%s)\n",
+		       *ats_json_str(t, "cainfo") ? ats_json_str(t, "cainfo") : "no CA file",
+		       *ats_json_str(t, "capath") ? ats_json_str(t, "capath") : "no CA folder",
+		       strcmp(ats_json_str(t, "capath_from"), "libcurl-default") == 0
+			       ? "libcurl's defaults"
+			       : "libcurlUtils.CURLOPT_CAPATH, ",
+		       strcmp(ats_json_str(t, "capath_from"), "libcurl-default") == 0 ? ""
+										  : ats_json_str(t, "capath_state"));
+	ats_buf_printf(b, "  folder adds");
+	json_array_foreach(json_object_get(t, "capath_adds"), i, e)
+		ats_buf_printf(b, "%s %s", i ? "," : "", json_string_value(e));
+	ats_buf_printf(b, "%s\n  families  ", json_array_size(json_object_get(t, "capath_adds")) ? "" : " nothing");
+	json_object_foreach((json_t *)json_object_get(t, "families"), k, e)
+		ats_buf_printf(b, "%s %.16s: %s", n++ ? "," : "", k, json_is_string(e) ? json_string_value(e) : "no");
+	ats_buf_printf(b, "\n  gateway    %s (%s)\n", ats_json_str(gw, "url"), ats_json_str(gw, "key"));
+	if (json_is_false(json_object_get(sdk, "verify_hosts_and_peers")))
+		ats_buf_printf(b, "  %sverifyHostsAndPeers false: certificates not checked%s\n", p.red, p.off);
+	ats_buf_printf(b, "  => %s%s%s: %s\n", verdict_color(&p, v), v, p.off,
+		       json_is_true(json_object_get(t, "anchors_avs")) ? "can anchor the chains AVS serves"
+								       : "cannot anchor the chains AVS serves");
+}
+
 static void audit_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {
 	paint p = paint_for(o);
@@ -104,8 +141,9 @@ static void audit_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 			       json_is_true(json_object_get(s, "compliant")) ? "compliant, all six usable"
 			       : json_is_true(json_object_get(s, "connectable"))
 				       ? "connectable, but not all six usable"
-				       : "cannot anchor an ATS chain");
+				       : "cannot anchor the chains AVS serves");
 	}
+	ats_text_sdk(b, r, o);
 	ats_text_footer(b, r, o);
 }
 

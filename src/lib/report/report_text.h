@@ -11,6 +11,9 @@
 
 /* The problems list and the verdict line every text report ends with (report_text.c). */
 void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o);
+/* The AVS Device SDK's trust, when an SDK config was read: the CA file and the folder, what the
+ * folder adds, the families, the gateway (report_text.c; audit and check reports). */
+void ats_text_sdk(ats_buf *b, const json_t *audit, const ats_render_opts *o);
 /* probe, chain, check and selftest reports (report_text_probe.c); false for other commands. */
 bool ats_text_probe_family(ats_buf *b, const json_t *r, const ats_render_opts *o);
 /* An install report (report_text_install.c). */

@@ -155,12 +155,31 @@ static void chain_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	ats_text_footer(b, r, o);
 }
 
+/* One endpoint's probes in a check: its verdict, then a line per probe. */
+static void endpoint_text(ats_buf *b, const ink *k, const char *title, const json_t *probe)
+{
+	size_t i;
+	json_t *p;
+	ats_buf_printf(b, "%s%s%s%s %s (probe: %s%s%s)\n", title[0] == ' ' ? "" : "\n", k->bold, title,
+		       k->off, ats_json_str(probe, "endpoint"), vcolor(k, ats_json_str(probe, "verdict")),
+		       ats_json_str(probe, "verdict"), k->off);
+	json_array_foreach(json_object_get(probe, "probes"), i, p) {
+		const json_t *tls = json_object_get(p, "tls");
+		ats_buf_printf(b, "  %s%-8s%s %-9s", vcolor(k, ats_json_str(p, "verdict")), ats_json_str(p, "verdict"),
+			       k->off, ats_json_str(p, "name"));
+		if (json_is_object(tls))
+			ats_buf_printf(b, " %s ALPN %s;", ats_json_str(tls, "version"),
+				       *ats_json_str(tls, "alpn") ? ats_json_str(tls, "alpn") : "none");
+		ats_buf_printf(b, " %s: %s\n", ats_json_str(p, "cause"), ats_json_str(p, "message"));
+	}
+}
+
 static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 {
 	ink k = ink_for(o);
 	const json_t *audit = json_object_get(r, "audit"), *probe = json_object_get(r, "probe");
 	size_t i;
-	json_t *s, *p;
+	json_t *s;
 
 	ats_buf_printf(b, "%satscheck check%s at %s\n", k.bold, k.off, ats_json_str(r, "at"));
 	ats_buf_printf(b, "\n%sTrust stores%s (audit: %s%s%s)\n", k.bold, k.off,
@@ -170,21 +189,25 @@ static void check_text(ats_buf *b, const json_t *r, const ats_render_opts *o)
 		ats_buf_printf(b, "  %s%-8s%s %s: %zu of 6 ATS CAs usable\n", vcolor(&k, ats_json_str(s, "verdict")),
 			       ats_json_str(s, "verdict"), k.off, ats_json_str(s, "path"), n);
 	}
-	if (json_is_object(probe)) {
-		ats_buf_printf(b, "\n%sEndpoint%s %s (probe: %s%s%s)\n", k.bold, k.off,
-			       ats_json_str(probe, "endpoint"), vcolor(&k, ats_json_str(probe, "verdict")),
-			       ats_json_str(probe, "verdict"), k.off);
-		json_array_foreach(json_object_get(probe, "probes"), i, p) {
-			const json_t *tls = json_object_get(p, "tls");
-			ats_buf_printf(b, "  %s%-8s%s %-9s", vcolor(&k, ats_json_str(p, "verdict")), ats_json_str(p, "verdict"),
-				       k.off, ats_json_str(p, "name"));
-			if (json_is_object(tls))
-				ats_buf_printf(b, " %s ALPN %s;", ats_json_str(tls, "version"),
-					       *ats_json_str(tls, "alpn") ? ats_json_str(tls, "alpn") : "none");
-			ats_buf_printf(b, " %s: %s\n", ats_json_str(p, "cause"), ats_json_str(p, "message"));
-		}
-	} else {
+	ats_text_sdk(b, audit, o);
+	if (json_is_object(probe))
+		endpoint_text(b, &k, "Endpoint", probe);
+	else
 		ats_buf_printf(b, "\n%sEndpoint%s not probed (%s)\n", k.bold, k.off, ats_json_str(r, "probe_skipped"));
+	const json_t *gw = json_object_get(r, "gateway");
+	if (json_is_object(gw)) {
+		const char *src = ats_json_str(gw, "source");
+		ats_buf_printf(b, "\n%sGateway%s %s, from %s", k.bold, k.off, ats_json_str(gw, "url"),
+			       strcmp(src, "sdk-config") == 0 ? "the SDK config"
+			       : strcmp(src, "region") == 0  ? "the region"
+							     : "the SDK's default");
+		if (*ats_json_str(gw, "file"))
+			ats_buf_printf(b, " (%s in %s)", ats_json_str(gw, "key"), ats_json_str(gw, "file"));
+		ats_buf_printf(b, "\n");
+		if (json_is_object(json_object_get(gw, "probe")))
+			endpoint_text(b, &k, "  probe", json_object_get(gw, "probe"));
+		else
+			ats_buf_printf(b, "  not probed (%s)\n", ats_json_str(gw, "probe_skipped"));
 	}
 	const json_t *roots = json_object_get(r, "ats_roots");
 	if (json_is_object(roots)) {

@@ -4,6 +4,7 @@
 #include "base/util.h"
 
 #include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -100,4 +101,55 @@ out:
 	OPENSSL_free(spki);
 	X509_free(x);
 	return rc;
+}
+
+static const char *const family_names[ATS_FAMILY_COUNT] = {
+	"Amazon Root CA 1 (RSA 2048)", "Amazon Root CA 2 (RSA 4096)",
+	"Amazon Root CA 3 (EC P-256)", "Amazon Root CA 4 (EC P-384)"};
+
+const char *ats_family_name(int f)
+{
+	return f >= 0 && f < ATS_FAMILY_COUNT ? family_names[f] : NULL;
+}
+
+const char *ats_family_key(int f)
+{
+	static const char *const keys[ATS_FAMILY_COUNT] = {"RSA 2048", "RSA 4096", "EC P-256",
+							   "EC P-384"};
+	return f >= 0 && f < ATS_FAMILY_COUNT ? keys[f] : NULL;
+}
+
+int ats_family_root(int f)
+{
+	char name[32];
+	const ats_ca *ca;
+	if (f < 0 || f >= ATS_FAMILY_COUNT)
+		return -1;
+	snprintf(name, sizeof(name), "Amazon Root CA %d", f + 1);
+	ca = ats_catalog_find(name);
+	for (int i = 0; ca && i < ATS_CA_COUNT; i++)
+		if (ats_catalog_get(i) == ca)
+			return i;
+	return -1;
+}
+
+int ats_family_of(int i)
+{
+	for (int f = 0; f < ATS_FAMILY_COUNT; f++)
+		if (ats_family_root(f) == i)
+			return f;
+	return -1;
+}
+
+const char *ats_family_anchor(const bool usable[ATS_CA_COUNT], int f)
+{
+	int r = ats_family_root(f);
+	if (r < 0)
+		return NULL;
+	if (usable[r])
+		return "root";
+	for (int i = 0; i < ATS_CA_COUNT; i++)
+		if (usable[i] && strcmp(ats_catalog_get(i)->role, "starfield-cross-signer") == 0)
+			return "starfield-cross-sign";
+	return NULL;
 }

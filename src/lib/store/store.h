@@ -10,6 +10,7 @@
 
 #include "base/ats.h"
 #include "store/catalog.h"
+#include "store/sdk_config.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -49,14 +50,20 @@ typedef struct ats_store_opts {
 	const char *root;         /* image root, or NULL */
 	const char **bundles;     /* NULL-terminated, or NULL */
 	const char **capaths;     /* NULL-terminated, or NULL */
-	const char *sdk_config;   /* AlexaClientSDKConfig.json, or NULL */
+	const char *const *sdk_configs; /* AlexaClientSDKConfig.json files, merged in order;
+				      * NULL-terminated, or NULL */
 	bool use_env;             /* honour SSL_CERT_FILE / SSL_CERT_DIR (not for an image) */
 } ats_store_opts;
 
 typedef struct ats_store_list {
 	ats_store **v;
 	size_t n;
-	json_t *problems; /* problems not tied to one store (an unreadable SDK config) */
+	json_t *problems; /* problems not tied to one store */
+	ats_sdk_config *sdk; /* the AVS SDK config read, or NULL */
+	/* What the SDK's libcurl trusts: its compiled-in CA file plus the config's CURLOPT_CAPATH
+	 * (or libcurl's default path without one). sdk_capath_state: "unset" (libcurl's default
+	 * path), "added", "absent", "not-a-directory". */
+	const char *sdk_cainfo, *sdk_capath, *sdk_capath_state;
 } ats_store_list;
 
 /* Loads the stores named in opts, or with none named discovers the ones this device uses.

@@ -3,10 +3,10 @@
  * with everyone who uses it. */
 #include "store/catalog.h"
 #include "base/pem.h"
-#include "base/redact.h"
 #include "base/rootfs.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "base/curl_lazy.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -82,61 +82,66 @@ static int discover(ats_store_list *l, const char *root, ats_store_kind kind, co
 	return list_add(l, s);
 }
 
-/* The CURLOPT_CAINFO / CURLOPT_CAPATH of an AlexaClientSDKConfig.json ("libcurlUtils"). */
-static void sdk_config(ats_store_list *l, const ats_store_opts *o)
-{
-	char host[PATH_MAX];
-	ats_err err = {0};
-	unsigned char *data = NULL;
-	size_t len;
-	json_error_t jerr;
-	json_t *cfg = NULL, *lu;
-
-	if (ats_root_path(o->root, o->sdk_config, host, sizeof(host), &err) != 0 ||
-	    ats_file_read(host, o->sdk_config, &data, &len, &err) != 0) {
-		json_array_append_new(l->problems, json_pack("{s:s,s:s}", "file", o->sdk_config,
-							     "message", err.msg));
-		return;
-	}
-	cfg = json_loadb((const char *)data, len, 0, &jerr);
-	free(data);
-	if (!cfg) {
-		char msg[PATH_MAX + 300], why[JSON_ERROR_TEXT_LENGTH];
-		/* Never the input's own text: a config holds clientSecret and refreshToken. */
-		snprintf(msg, sizeof(msg), "%s: not valid JSON at line %d column %d: %s", o->sdk_config,
-			 jerr.line, jerr.column, ats_redact_parse_error(jerr.text, why, sizeof(why)));
-		json_array_append_new(l->problems, json_pack("{s:s,s:s,s:i}", "file", o->sdk_config,
-							     "message", msg, "line", jerr.line));
-		return;
-	}
-	lu = json_object_get(cfg, "libcurlUtils");
-	const char *cainfo = json_string_value(json_object_get(lu, "CURLOPT_CAINFO"));
-	const char *capath = json_string_value(json_object_get(lu, "CURLOPT_CAPATH"));
-	if (!cainfo && !capath) {
-		char msg[PATH_MAX + 128];
-		snprintf(msg, sizeof(msg), "%s: no libcurlUtils CURLOPT_CAINFO or CURLOPT_CAPATH: "
-			 "the SDK uses libcurl's default store", o->sdk_config);
-		json_array_append_new(l->problems, json_pack("{s:s,s:s}", "file", o->sdk_config,
-							     "message", msg));
-	}
-	discover(l, o->root, ATS_STORE_BUNDLE, cainfo, "sdk-config-cainfo");
-	discover(l, o->root, ATS_STORE_CAPATH, capath, "sdk-config-capath");
-	json_decref(cfg);
-}
-
 /* libcurl's compiled-in CA file and path. The build reads them once from the libcurl it links
  * against (CMakeLists.txt), so an audit need not load libcurl (~5 ms, ~5 MB) just to ask; a build
  * that could not read them asks libcurl here. */
 static void libcurl_ca(const char **cainfo, const char **capath)
 {
 #if defined(ATS_CURL_CAINFO) && defined(ATS_CURL_CAPATH)
-	*cainfo = ATS_CURL_CAINFO;
-	*capath = ATS_CURL_CAPATH;
-#else
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	*cainfo = cv->cainfo;
-	*capath = cv->capath;
+	if (!ats_curl_chosen()) {
+		*cainfo = ATS_CURL_CAINFO;
+		*capath = ATS_CURL_CAPATH;
+		return;
+	}
 #endif
+	{
+		/* The libcurl chosen (--libcurl), or a build that could not read them: ask it. */
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		*cainfo = cv ? cv->cainfo : NULL;
+		*capath = cv ? cv->capath : NULL;
+	}
+}
+
+/* What an AVS Device SDK's libcurl trusts (LibcurlUtils.cpp prepareForTLS): libcurl's compiled-in
+ * CA file, and the config's CURLOPT_CAPATH in place of libcurl's default path. A folder that does
+ * not exist is no store: libcurl then uses the CA file alone (measured with OpenSSL's and GnuTLS's
+ * libcurl, tests/integration/sdk_capath.sh). */
+static int sdk_configs(ats_store_list *l, const ats_store_opts *o, ats_err *err)
+{
+	const char *cainfo = NULL, *capath = NULL;
+	char host[PATH_MAX];
+	ats_err e2 = {0};
+	struct stat st;
+	int rc = ats_sdk_config_load(o->root, o->sdk_configs, &l->sdk, err);
+
+	if (rc != 0)
+		return rc;
+	libcurl_ca(&cainfo, &capath);
+	l->sdk_cainfo = cainfo && *cainfo ? cainfo : NULL;
+	if (l->sdk_cainfo && discover(l, o->root, ATS_STORE_BUNDLE, cainfo, "sdk-libcurl-cainfo") != 0)
+		return ats_err_set(err, ATS_ENOMEM, "out of memory loading stores");
+	if (!l->sdk->capath) {
+		l->sdk_capath = capath && *capath ? capath : NULL;
+		l->sdk_capath_state = "unset";
+		if (l->sdk_capath &&
+		    discover(l, o->root, ATS_STORE_CAPATH, capath, "sdk-libcurl-capath") != 0)
+			return ats_err_set(err, ATS_ENOMEM, "out of memory loading stores");
+		return 0;
+	}
+	l->sdk_capath = l->sdk->capath;
+	if (ats_root_path(o->root, l->sdk->capath, host, sizeof(host), &e2) != 0 ||
+	    stat(host, &st) != 0) {
+		l->sdk_capath_state = "absent";
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		l->sdk_capath_state = "not-a-directory";
+		return 0;
+	}
+	l->sdk_capath_state = "added";
+	if (discover(l, o->root, ATS_STORE_CAPATH, l->sdk->capath, "sdk-config-capath") != 0)
+		return ats_err_set(err, ATS_ENOMEM, "out of memory loading stores");
+	return 0;
 }
 
 int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *err)
@@ -167,8 +172,13 @@ int ats_store_list_load(const ats_store_opts *o, ats_store_list **out, ats_err *
 		s->user_given = true;
 		json_array_append_new(s->labels, json_string("command-line"));
 	}
-	if (o->sdk_config)
-		sdk_config(l, o);
+	if (o->sdk_configs && o->sdk_configs[0]) {
+		int rc = sdk_configs(l, o, err);
+		if (rc != 0) {
+			ats_store_list_free(l);
+			return rc;
+		}
+	}
 	if (!named) {
 		const char *env_file = o->use_env ? getenv(X509_get_default_cert_file_env()) : NULL;
 		const char *env_dir = o->use_env ? getenv(X509_get_default_cert_dir_env()) : NULL;
@@ -224,6 +234,7 @@ void ats_store_list_free(ats_store_list *l)
 		ats_store_free(l->v[i]);
 	free(l->v);
 	json_decref(l->problems);
+	ats_sdk_config_free(l->sdk);
 	free(l);
 }
 
