@@ -80,6 +80,11 @@ static void display(char *out, size_t n, const char *name, const char *mid, cons
 /* One device as a JSON object on one line. The summary's rows (full 0) carry the machine id only
  * where two machines share a name (the baseline needs it only there); the devices file has it
  * always. */
+static int cmp_cause(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void row_line(FILE *f, const ats_merge *m, const char *shown, const char *name, const char *mid,
 		     const char *file, const dev *d, const uint32_t *p, int stale, int full)
 {
@@ -98,10 +103,16 @@ static void row_line(FILE *f, const ats_merge *m, const char *shown, const char 
 	fprintf(f, ",\"at\":\"%s\",\"age_seconds\":%lld,\"stale\":%s,\"causes\":[",
 		ats_time_format((time_t)d->time, at, sizeof(at)), (long long)(age < 0 ? 0 : age),
 		stale ? "true" : "false");
-	for (uint32_t c = 0; c < p[P_NCAUSES]; c++) {
+	/* By name: the ids are interned in the order the threads met them, which varies run to run. */
+	const char *cs[256];
+	uint32_t nc = p[P_NCAUSES] < 256 ? p[P_NCAUSES] : 256;
+	for (uint32_t c = 0; c < nc; c++)
+		cs[c] = m->causes.s[p[P_NCAUSES + 1 + c]];
+	qsort(cs, nc, sizeof(*cs), cmp_cause);
+	for (uint32_t c = 0; c < nc; c++) {
 		if (c)
 			putc(',', f);
-		ats_merge_json_str(f, m->causes.s[p[P_NCAUSES + 1 + c]]);
+		ats_merge_json_str(f, cs[c]);
 	}
 	fputs("],\"file\":", f);
 	ats_merge_json_str(f, file);
