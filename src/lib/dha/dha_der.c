@@ -52,7 +52,7 @@ static int take(const unsigned char **p, const unsigned char *end, unsigned want
 }
 
 /* The primitive values d2i_X509 checks as it decodes (found by tests/fuzz/fuzz_dha_der.c, which
- * holds this reader to what OpenSSL accepts): an OID's subidentifiers, INTEGER padding, BOOLEAN
+ * holds this reader to what OpenSSL accepts): an OID's subidentifiers, INTEGER (and ENUMERATED) padding, BOOLEAN
  * and NULL lengths, a BIT STRING's unused bits, BMP and Universal string lengths. Constructed
  * values are walked; OCTET STRINGs (extension values, which OpenSSL reads only on demand) not. */
 static int strict(const unsigned char *p, const unsigned char *end, int depth)
@@ -78,6 +78,7 @@ static int strict(const unsigned char *p, const unsigned char *end, int depth)
 		case 0x00: if (universal) return -1; break; /* an end-of-contents mark: BER only */
 		case 0x01: if (l != 1) return -1; break;
 		case 0x02:
+		case 0x0a: /* ENUMERATED: decoded as an INTEGER is */
 			if (l == 0 || (l > 1 && ((v[0] == 0x00 && !(v[1] & 0x80)) ||
 						 (v[0] == 0xff && (v[1] & 0x80)))))
 				return -1;
