@@ -104,4 +104,7 @@ if [ -n "${ATS_BUILD_DIR:-}" ] && [ -f "$ATS_BUILD_DIR/cmake_install.cmake" ]; t
       test -x "$r$prefix/libexec/atscheck/atscheck-textfile" -a -x "$r$prefix/bin/atscheck"
   done
 fi
+# No reader leaving a pipe early under pipefail: a pipe into `grep -q` can make the writer's
+# SIGPIPE the answer.
+check "no pipe into grep -q in the tree's scripts" bash -c "! grep -rnE '[^|]\|\s*grep\s+-[a-zA-Z]*q' '$ATS_SOURCE_DIR/tests' '$ATS_SOURCE_DIR/contrib' '$ATS_SOURCE_DIR/.ci' | grep -vE '^[^:]+:[0-9]+:\s*#' >/dev/null"
 finish

@@ -92,7 +92,7 @@ check "changelog.gz (native package) is gzip -9n" \
 check "changelog's latest entry is this version ($version)" \
   test "$(gzip -dc "$doc/changelog.gz" | sed -n '1s/^atscheck (\([^)]*\)).*/\1/p')" = "$version"
 if command -v dpkg-parsechangelog >/dev/null; then
-  check "dpkg-parsechangelog reads the changelog" bash -c "gzip -dc '$doc/changelog.gz' | dpkg-parsechangelog -l- -SVersion | grep -qx '$version'"
+  check "dpkg-parsechangelog reads the changelog" bash -c "gzip -dc '$doc/changelog.gz' | dpkg-parsechangelog -l- -SVersion | grep -x '$version' >/dev/null"
 fi
 maint=$(dpkg-deb -f "$deb" Maintainer)
 check "Maintainer is 'Name <user@domain.tld>' ($maint)" grep -qE '^[^<>]+ <[^@<> ]+@[a-z0-9-]+(\.[a-z0-9-]+)+>$' <<<"$maint"
