@@ -5,7 +5,7 @@
 # (Debian's armhf targets ARMv7: the Pi 2 and later. The Pi 1 and Zero (ARMv6) need Raspberry Pi
 # OS's own armhf, which is ARMv6 throughout.)
 set(ATS_CROSS_TRIPLET arm-linux-gnueabihf)
-set(ATS_CROSS_QEMU qemu-arm)
+set(ATS_CROSS_QEMU /usr/bin/qemu-arm)
 set(CMAKE_SYSTEM_PROCESSOR armv7l)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE armhf)
 include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)

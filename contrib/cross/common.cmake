@@ -28,7 +28,7 @@ else()
 endif()
 # QEMU_LD_PREFIX rather than -L: it is inherited, so a program the emulated one executes (started
 # by binfmt_misc's qemu) finds the target's libraries too.
-set(CMAKE_CROSSCOMPILING_EMULATOR env QEMU_LD_PREFIX=${_ats_ld_prefix} ${ATS_CROSS_QEMU})
+set(CMAKE_CROSSCOMPILING_EMULATOR /usr/bin/env QEMU_LD_PREFIX=${_ats_ld_prefix} ${ATS_CROSS_QEMU})
 # pkg-config sees only the target's .pc files, never the build machine's.
 set(ENV{PKG_CONFIG_LIBDIR}
     "${_ats_libroot}/usr/lib/${ATS_CROSS_TRIPLET}/pkgconfig:${_ats_libroot}/usr/share/pkgconfig")
