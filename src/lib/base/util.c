@@ -39,10 +39,7 @@ int ats_file_open_regular(const char *path, const char *label, struct stat *st, 
 	} else if (!S_ISREG(st->st_mode)) {
 		ats_err_set(err, ATS_EIO, "%s: not a regular file (%s)", label, file_kind(st->st_mode));
 	} else {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl != -1 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
-			return fd;
-		ats_err_set(err, ATS_EIO, "%s: cannot open: %s", label, strerror(errno));
+		return fd; /* O_NONBLOCK changes nothing for a regular file's reads (it stays set) */
 	}
 	close(fd);
 	return -1;

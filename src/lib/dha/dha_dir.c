@@ -140,16 +140,19 @@ static char *sibling(const char *path, const char *name, bool present)
 static void *dir_worker(void *arg)
 {
 	dir_run *r = arg;
+	dha_worker w;
 	size_t i;
+	dha_worker_init(&w, r->b);
 	while ((i = atomic_fetch_add(&r->next, 1)) < r->f.n) {
 		const char *path = r->f.v[i].path;
 		char *key = sibling(path, "private_key.pem", r->f.v[i].sib & SIB_KEY);
 		char *cl = sibling(path, "dha-control-log-public-key.txt", r->f.v[i].sib & SIB_CLKEY);
-		r->results[i] = dha_verify_one(r->b, path, key, cl, false, &r->verdicts[i]);
+		r->results[i] = dha_verify_one(&w, path, key, cl, false, &r->verdicts[i]);
 		free(key);
 		free(cl);
 		atomic_fetch_add(&r->done, 1);
 	}
+	dha_worker_free(&w);
 	return NULL;
 }
 

@@ -4,6 +4,7 @@
 
 #include "dha/dha.h"
 #include "dha/dha_conf.h"
+#include "dha/dha_key.h"
 #include "dha/dha_der.h"
 #include "dha/dha_tmpl.h"
 
@@ -38,10 +39,23 @@ typedef struct dha_batch {
 int dha_batch_init(dha_batch *b, const ats_dha_verify_opts *o, ats_err *err);
 void dha_batch_free(dha_batch *b);
 
+/* What one thread reuses from device to device: the DAK the last device named (the next one
+ * almost always names the same: its certificate bytes are compared, not hashed, and no lock is
+ * taken), a verify context prepared for that DAK's key, and a key checker. */
+typedef struct dha_worker {
+	dha_batch *b;
+	dha_dak *dak;
+	EVP_PKEY_CTX *vctx; /* verify, SHA-256, the DAK's key; NULL until a device needs it */
+	ats_key_checker *kc;
+} dha_worker;
+
+void dha_worker_init(dha_worker *w, dha_batch *b);
+void dha_worker_free(dha_worker *w);
+
 /* Checks one certificate.pem. key and clkey may be NULL. full: every check and the certificate
  * facts (a single file); otherwise only what did not pass (one of many). Sets *v. Returns NULL
  * only when memory ran out. */
-json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const char *clkey,
+json_t *dha_verify_one(dha_worker *w, const char *path, const char *key, const char *clkey,
 		       bool full, ats_verdict *v);
 
 #endif

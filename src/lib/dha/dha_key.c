@@ -88,28 +88,52 @@ static void p256_init(void)
 	p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
 }
 
-/* scalar x G, uncompressed. */
-static int point_of(const unsigned char scalar[32], unsigned char out[ATS_P256_POINT_LEN])
+struct ats_key_checker {
+	BN_CTX *ctx;
+	BIGNUM *d;
+	EC_POINT *q, *want;
+};
+
+void ats_key_checker_free(ats_key_checker *kc)
 {
-	BN_CTX *ctx = BN_CTX_secure_new();
-	BIGNUM *d = BN_secure_new();
-	EC_POINT *q = NULL;
-	int rc = -1;
-	pthread_once(&p256_once, p256_init);
-	if (!p256 || !ctx || !d || !BN_bin2bn(scalar, 32, d) || !(q = EC_POINT_new(p256)))
-		goto out;
-	if (EC_POINT_mul(p256, q, d, NULL, NULL, ctx) &&
-	    EC_POINT_point2oct(p256, q, POINT_CONVERSION_UNCOMPRESSED, out, ATS_P256_POINT_LEN, ctx) ==
-		    ATS_P256_POINT_LEN)
-		rc = 0;
-out:
-	EC_POINT_free(q);
-	BN_clear_free(d);
-	BN_CTX_free(ctx);
-	return rc;
+	if (!kc)
+		return;
+	EC_POINT_free(kc->q);
+	EC_POINT_free(kc->want);
+	BN_clear_free(kc->d);
+	BN_CTX_free(kc->ctx);
+	free(kc);
 }
 
-int ats_key_matches_point(const char *path, const char *label,
+ats_key_checker *ats_key_checker_new(void)
+{
+	ats_key_checker *kc = calloc(1, sizeof(*kc));
+	pthread_once(&p256_once, p256_init);
+	if (!kc || !p256 || !(kc->ctx = BN_CTX_secure_new()) || !(kc->d = BN_secure_new()) ||
+	    !(kc->q = EC_POINT_new(p256)) || !(kc->want = EC_POINT_new(p256))) {
+		ats_key_checker_free(kc);
+		return NULL;
+	}
+	return kc;
+}
+
+/* 1: scalar x G is point; 0: it is not (or point is not on the curve); -1: could not compute. */
+static int scalar_is_point(ats_key_checker *kc, const unsigned char scalar[32],
+			   const unsigned char point[ATS_P256_POINT_LEN])
+{
+	int r = -1;
+	if (!BN_bin2bn(scalar, 32, kc->d))
+		return -1;
+	if (!EC_POINT_oct2point(p256, kc->want, point, ATS_P256_POINT_LEN, kc->ctx))
+		r = 0;
+	else if (EC_POINT_mul(p256, kc->q, kc->d, NULL, NULL, kc->ctx))
+		r = EC_POINT_cmp(p256, kc->q, kc->want, kc->ctx) == 0;
+	BN_clear(kc->d);
+	ERR_clear_error();
+	return r;
+}
+
+int ats_key_matches_point(ats_key_checker *kc, const char *path, const char *label,
 			  const unsigned char point[ATS_P256_POINT_LEN], bool *match,
 			  const char **why, ats_err *err)
 {
@@ -117,15 +141,19 @@ int ats_key_matches_point(const char *path, const char *label,
 	const unsigned char *scalar, *pub;
 	size_t len = 0, n = 0;
 	EVP_PKEY *k = NULL;
-	int rc = ats_file_read(path, label, &data, &len, err);
+	ats_key_checker *own = NULL;
+	int rc = ats_file_read(path, label, &data, &len, err), same;
 
 	*match = false;
 	*why = "";
 	if (rc != 0)
 		return rc;
-	if (pem_key_der(data, len, der, sizeof(der), &n) == 0 &&
-	    ats_p256_key_split(der, n, &scalar, &pub) == 0 && point_of(scalar, got) == 0) {
-		*match = memcmp(got, point, ATS_P256_POINT_LEN) == 0;
+	if (!kc)
+		kc = own = ats_key_checker_new();
+	if (kc && pem_key_der(data, len, der, sizeof(der), &n) == 0 &&
+	    ats_p256_key_split(der, n, &scalar, &pub) == 0 &&
+	    (same = scalar_is_point(kc, scalar, point)) >= 0) {
+		*match = same == 1;
 		*why = "the private key of another P-256 public key";
 		goto out;
 	}
@@ -141,6 +169,7 @@ int ats_key_matches_point(const char *path, const char *label,
 	*match = memcmp(got, point, ATS_P256_POINT_LEN) == 0;
 	*why = "the private key of another P-256 public key";
 out:
+	ats_key_checker_free(own);
 	EVP_PKEY_free(k);
 	ats_wipe(der, sizeof(der));
 	ats_wipe(data, len);

@@ -13,10 +13,17 @@
 /* Reads a private key (PEM: PKCS#8 or traditional; or DER). label names it in messages. */
 int ats_key_load(const char *path, const char *label, EVP_PKEY **out, ats_err *err);
 
+/* What checking many keys against their points reuses: a BN_CTX and two points. One per
+ * thread; NULL where a single key is checked. */
+typedef struct ats_key_checker ats_key_checker;
+ats_key_checker *ats_key_checker_new(void);
+void ats_key_checker_free(ats_key_checker *kc);
+
 /* Whether the private key in path belongs to the P-256 point. A PKCS#8 or SEC1 P-256 key is
- * checked by computing scalar x G (~20 µs, no decoder); others through OpenSSL's decoder.
- * *why says what it is when it does not match ("an RSA key", "another P-256 key"). */
-int ats_key_matches_point(const char *path, const char *label,
+ * checked by computing scalar x G and comparing it with the point in projective coordinates
+ * (no inversion, no decoder); others through OpenSSL's decoder. *why says what it is when it
+ * does not match ("an RSA key", "another P-256 key"). kc may be NULL. */
+int ats_key_matches_point(ats_key_checker *kc, const char *path, const char *label,
 			  const unsigned char point[ATS_P256_POINT_LEN], bool *match,
 			  const char **why, ats_err *err);
 

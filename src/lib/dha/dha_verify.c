@@ -168,10 +168,13 @@ bad:
 	return NULL;
 }
 
-static dha_dak *dak_get(dha_batch *b, const unsigned char *der, size_t len)
+static dha_dak *dak_get(dha_worker *w, const unsigned char *der, size_t len)
 {
+	dha_batch *b = w->b;
 	unsigned char sha[32];
 	dha_dak *d;
+	if (w->dak && w->dak->len == len && memcmp(w->dak->der, der, len) == 0)
+		return w->dak;
 	ats_sha256(der, len, sha);
 	pthread_mutex_lock(&b->mu);
 	for (d = b->daks; d; d = d->next)
@@ -182,7 +185,41 @@ static dha_dak *dak_get(dha_batch *b, const unsigned char *der, size_t len)
 		b->daks = d;
 	}
 	pthread_mutex_unlock(&b->mu);
+	if (d && d != w->dak) {
+		EVP_PKEY_CTX_free(w->vctx);
+		w->vctx = NULL;
+		w->dak = d;
+	}
 	return d;
+}
+
+void dha_worker_init(dha_worker *w, dha_batch *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->kc = ats_key_checker_new(); /* NULL: each key check makes its own */
+}
+
+void dha_worker_free(dha_worker *w)
+{
+	EVP_PKEY_CTX_free(w->vctx);
+	ats_key_checker_free(w->kc);
+	memset(w, 0, sizeof(*w));
+}
+
+/* The verify context for the worker's DAK, made once per DAK. */
+static EVP_PKEY_CTX *dak_verifier(dha_worker *w)
+{
+	if (!w->vctx) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(w->dak->x), NULL);
+		if (ctx && EVP_PKEY_verify_init(ctx) > 0 &&
+		    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) > 0)
+			w->vctx = ctx;
+		else
+			EVP_PKEY_CTX_free(ctx);
+		ERR_clear_error();
+	}
+	return w->vctx;
 }
 
 /* ---- The checks ---- */
@@ -210,7 +247,7 @@ static void check_device_key(check *c, const ats_dha_cert *dev)
 	ERR_clear_error();
 }
 
-static void check_signature(check *c, const ats_dha_cert *dev, const dha_dak *dak)
+static void check_signature(check *c, const ats_dha_cert *dev, dha_worker *w)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	ats_der_span alg = {ats_ecdsa_sha256_alg, sizeof(ats_ecdsa_sha256_alg)};
@@ -221,9 +258,8 @@ static void check_signature(check *c, const ats_dha_cert *dev, const dha_dak *da
 		return;
 	}
 	SHA256(dev->c.tbs.p, dev->c.tbs.n, md);
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(dak->x), NULL);
-	if (ctx && EVP_PKEY_verify_init(ctx) > 0 && EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) > 0 &&
-	    EVP_PKEY_verify(ctx, dev->sig.p, dev->sig.n, md, sizeof(md)) == 1)
+	ctx = dak_verifier(w);
+	if (ctx && EVP_PKEY_verify(ctx, dev->sig.p, dev->sig.n, md, sizeof(md)) == 1)
 		set(c, ST_PASS, NULL, "ecdsa-with-SHA256, verified with the DAK's key");
 	else
 		set(c, ST_FAIL,
@@ -231,7 +267,6 @@ static void check_signature(check *c, const ats_dha_cert *dev, const dha_dak *da
 		    "certificate.pem",
 		    "the signature does not verify with the DAK's key: another DAK signed it, or it "
 		    "was altered");
-	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 }
 
@@ -344,7 +379,8 @@ static void check_control_log(check *c, const char *path, const ats_dha_cert *de
 	free(data);
 }
 
-static void check_private_key(check *c, const char *path, const ats_dha_cert *dev)
+static void check_private_key(check *c, ats_key_checker *kc, const char *path,
+			      const ats_dha_cert *dev)
 {
 	bool match = false;
 	const char *why = "";
@@ -353,7 +389,7 @@ static void check_private_key(check *c, const char *path, const ats_dha_cert *de
 		set(c, ST_SKIP, NULL, "not compared (the certificate's key is not P-256)");
 		return;
 	}
-	if (ats_key_matches_point(path, path, dev->point.p, &match, &why, &err) != 0)
+	if (ats_key_matches_point(kc, path, path, dev->point.p, &match, &why, &err) != 0)
 		set(c, ST_FAIL, NULL, "%s", err.msg);
 	else if (match)
 		set(c, ST_PASS, NULL, "%s belongs to this certificate", path);
@@ -419,9 +455,10 @@ static void facts(json_t *r, const ats_dha_cert *dev, const unsigned char *der, 
 	}
 }
 
-json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const char *clkey,
+json_t *dha_verify_one(dha_worker *w, const char *path, const char *key, const char *clkey,
 		       bool full, ats_verdict *v)
 {
+	dha_batch *b = w->b;
 	const ats_dha_verify_opts *o = b->o;
 	certs cs;
 	check c[NCHECK];
@@ -485,7 +522,7 @@ json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const ch
 		} else {
 			set(&c[C_CHAIN], ST_PASS, NULL, "two certificates, the device's first");
 		}
-		dak = dak_get(b, cs.der[ki], cs.len[ki]);
+		dak = dak_get(w, cs.der[ki], cs.len[ki]);
 		if (!dak) {
 			snprintf(unknown, sizeof(unknown), "%s: the DAK certificate cannot be parsed", path);
 			goto unknown;
@@ -494,7 +531,7 @@ json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const ch
 	(void)dakc;
 	check_device_key(&c[C_DEVKEY], dev);
 	if (dak) {
-		check_signature(&c[C_SIG], dev, dak);
+		check_signature(&c[C_SIG], dev, w);
 		if (span_eq(dev->c.issuer, dak->subject))
 			set(&c[C_ISSUER], ST_PASS, NULL, "the issuer is the DAK's subject");
 		else
@@ -562,7 +599,7 @@ json_t *dha_verify_one(dha_batch *b, const char *path, const char *key, const ch
 		}
 	}
 	if (key)
-		check_private_key(&c[C_PRIVKEY], key, dev);
+		check_private_key(&c[C_PRIVKEY], w->kc, key, dev);
 	if (clkey)
 		check_control_log(&c[C_CLKEY], clkey, dev);
 
@@ -671,7 +708,10 @@ int ats_dha_verify_file(const char *path, const ats_dha_verify_opts *o, json_t *
 	int rc = dha_batch_init(&b, o, err);
 	*report = NULL;
 	if (rc == 0) {
-		json_t *r = dha_verify_one(&b, path, o->key, o->control_log_key, true, &v);
+		dha_worker w;
+		dha_worker_init(&w, &b);
+		json_t *r = dha_verify_one(&w, path, o->key, o->control_log_key, true, &v);
+		dha_worker_free(&w);
 		json_t *problems = json_array();
 		const char *e = json_string_value(json_object_get(r, "error"));
 		if (e)
