@@ -69,8 +69,25 @@ fast_one=$(ours "$W/fast1" "$n_fast" 1 png)
 fast_nobc=$(ours "$W/fast2" "$n_fast" 1 none)
 disk_all=$(ours "$D/disk" "$n_disk" "$cores" png)
 
+# --- The file floor: the same folders and files with nothing else (tests/bench/files_floor.c),
+# bare and with provisioning's durability steps (temporary name, syncfs per chunk, rename). ---
+files_t1="" files_all="" files_disk="" files_bare="" files_bare_disk=""
+first=$(ls -d "$W"/fast/*/ 2>/dev/null | head -1)
+if [ -n "$first" ] && command -v cc >/dev/null &&
+   cc -O2 -pthread -o "$W/files_floor" "$ATS_SOURCE_DIR/tests/bench/files_floor.c" 2>/dev/null; then
+  mapfile -t sizes < <(stat -c %s "$first"*)
+  ff() { "$W/files_floor" "$1" "$2" "$3" "$4" "${sizes[@]}" 2>/dev/null || echo ""; }
+  files_t1=$(ff "$W/ff1" "$n_fast" 1 durable)
+  files_all=$(ff "$W/ff2" "$n_fast" "$cores" durable)
+  files_bare=$(ff "$W/ff3" "$n_fast" "$cores" bare)
+  files_disk=$(ff "$D/ff4" "$n_disk" "$cores" durable)
+  files_bare_disk=$(ff "$D/ff5" "$n_disk" "$cores" bare)
+fi
+
 # --- The crypto ceiling: what one core's OpenSSL does for one device (a keygen, two signs). ---
-speed_sign=$(openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '/nistp256/ {print $(NF-1)}' | tail -1)
+speed_line=$(openssl speed -seconds 1 ecdsap256 2>/dev/null | grep nistp256 | tail -1)
+speed_sign=$(echo "$speed_line" | awk '{print $(NF-1)}')
+speed_verify=$(echo "$speed_line" | awk '{print $NF}')
 keygen=""
 if command -v cc >/dev/null && cc -O2 -o "$W/p256_ceiling" "$ATS_SOURCE_DIR/tests/bench/p256_ceiling.c" -lcrypto 2>/dev/null; then
   out=$("$W/p256_ceiling")
@@ -106,7 +123,27 @@ if [ -n "$ceiling" ]; then
   row "atscheck 1 thread / one core's ceiling" "$(echo "scale=2; $fast_one / $ceiling" | bc)  (no barcode: $(echo "scale=2; $fast_nobc / $ceiling" | bc))"
   row "atscheck $cores threads / one core's ceiling" "$(echo "scale=2; $fast_all / $ceiling" | bc)  (/ all $cores cores': $(echo "scale=2; $fast_all / ($ceiling * $cores)" | bc))"
 fi
+if [ -n "$files_t1" ]; then
+  row "files alone (same folders and files)" "$files_all/s on $cores threads, durable; bare: $files_bare/s; 1 thread durable: $files_t1/s"
+  row "files alone on disk" "$files_disk/s durable; bare: $files_bare_disk/s"
+  row "atscheck time / files-alone time" "tmpfs $(echo "scale=2; $files_all / $fast_all" | bc)x, disk $(echo "scale=2; $files_disk / $disk_all" | bc)x  (durable files; goal on disk: 1.2x or less)"
+  if [ -n "$ceiling" ]; then
+    # The floor per core: a keygen, two signs and the same files, one after the other.
+    floor=$(echo "scale=12; f = 1 / (1 / $keygen + 2 / $speed_sign + 1 / $files_t1); scale=0; f / 1" | bc)
+    row "floor (crypto + files), one core" "$floor/s"
+    row "atscheck $cores threads / floor x $cores cores" "$(echo "scale=2; $fast_all / ($floor * $cores)" | bc)  (goal 0.80)"
+  fi
+fi
 echo "verify, devices/s:"
 row "atscheck dha verify --dir, $cores threads" "$ours_verify  ($ok_verify of $n_fast OK)"
 row "openssl verify, once per device" "$ossl_verify"
 row "ratio" "$(ratio "$ours_verify" "$ossl_verify")x"
+if [ -n "$speed_verify" ]; then
+  row "floor: ECDSA P-256 verifies, one core" "${speed_verify%.*}/s (openssl speed ecdsap256)"
+  row "atscheck / floor x $cores cores" "$(echo "scale=2; $ours_verify / ($speed_verify * $cores)" | bc)  (goal 0.80)"
+  if [ -n "$keygen" ]; then
+    # Each folder holds private_key.pem too: checking it is one scalar x G (about a keygen).
+    vk=$(echo "scale=12; f = 1 / (1 / $speed_verify + 1 / $keygen); scale=0; f / 1" | bc)
+    row "floor with the key check (verify + scalar x G)" "$vk/s per core; atscheck / it x $cores: $(echo "scale=2; $ours_verify / ($vk * $cores)" | bc)"
+  fi
+fi

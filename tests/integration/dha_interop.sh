@@ -186,6 +186,15 @@ cp reversed.pem tree/.tmp-x/certificate.pem
 expect_exit 2 "--dir with a reversed and a truncated device: CRITICAL" "$ATSCHECK" dha verify --dir tree --format json
 check "3 devices (a .tmp- folder being made is skipped)" jq -e '.summary.devices == 3 and .summary.ok == 1 and .summary.critical == 1 and .summary.unreadable == 1' "$T/out"
 check "the reversed one is named" jq -e '[.problems[].message] | any(test("tree/rev/certificate.pem: chain"))' "$T/out"
+# The root's own device, one a level down and one three levels down: all found, in path order
+# (the root's folders are walked by the worker threads; the report is sorted whatever the order).
+mkdir -p nest/l1/l2/dev nest/zz
+cp pipe/certificate.pem nest/; cp pipe/certificate.pem nest/l1/; cp pipe/certificate.pem nest/l1/l2/dev/
+cp pipe/certificate.pem nest/zz/
+for j in 1 2 4; do
+  expect_exit 2 "--dir of a nested tree (one certificate four times: a shared serial), $j threads" "$ATSCHECK" dha verify --dir nest --jobs $j --format json
+  check "every device found, in path order ($j threads)" jq -e '[.devices[].file] == ["nest/certificate.pem", "nest/l1/certificate.pem", "nest/l1/l2/dev/certificate.pem", "nest/zz/certificate.pem"]' "$T/out"
+done
 expect_exit 3 "--dir of nothing: UNKNOWN" "$ATSCHECK" dha verify --dir dakdir
 expect_exit 3 "verify with no file: usage" "$ATSCHECK" dha verify
 expect_exit 3 "unknown subcommand" "$ATSCHECK" dha frobnicate

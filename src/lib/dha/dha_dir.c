@@ -49,8 +49,9 @@ static int add_found(found *f, const char *dir, const char *chain, unsigned char
 }
 
 /* Walks dir by readdir's d_type (a stat per entry would cost more than the walk): symlinks are
- * not followed, and .tmp-* folders (devices being made) are not results yet. */
-static int walk(const char *dir, int depth, found *f)
+ * not followed, and .tmp-* folders (devices being made) are not results yet. With subdirs (the
+ * root), its folders are listed there for the workers to walk instead of being walked here. */
+static int walk(const char *dir, int depth, found *f, found *subdirs)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -81,7 +82,10 @@ static int walk(const char *dir, int depth, found *f)
 				break;
 			}
 			snprintf(sub, len, "%s/%s", dir, n);
-			rc = walk(sub, depth + 1, f) < 0 ? -1 : 0;
+			if (subdirs)
+				rc = add_found(subdirs, dir, n, 0);
+			else
+				rc = walk(sub, depth + 1, f, NULL) < 0 ? -1 : 0;
 			free(sub);
 		} else if (t == DT_REG) {
 			if (strcmp(n, "certificate.pem") == 0)
@@ -116,12 +120,31 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
 }
 
+/* A device found and checked: where, and what came of it. */
+typedef struct done_dev {
+	entry e;
+	json_t *result;
+	ats_verdict verdict;
+} done_dev;
+
+/* What one thread found and checked (merged and sorted by path when all are joined). */
+typedef struct lane {
+	done_dev *v;
+	size_t n, cap;
+	int oom;
+} lane;
+
+#define MAX_LANES 256
+
 typedef struct dir_run {
 	dha_batch *b;
-	found f;
-	json_t **results;
-	ats_verdict *verdicts;
+	found tasks;         /* the root's folders, each walked by a worker */
+	found root_dev;      /* the root's own certificate.pem, when it has one */
+	lane lanes[MAX_LANES];
+	atomic_int nlanes;
 	atomic_size_t next, done;
+	done_dev *all;       /* every lane's, sorted by path */
+	size_t n;
 } dir_run;
 
 /* path's sibling name, when the walk saw it. */
@@ -137,23 +160,90 @@ static char *sibling(const char *path, const char *name, bool present)
 	return s;
 }
 
+/* Checks one device into the lane (which takes its path). */
+static void check_one(dha_worker *w, lane *l, entry *e)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		done_dev *v = realloc(l->v, cap * sizeof(done_dev));
+		if (!v) {
+			l->oom = 1;
+			free(e->path);
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	char *key = sibling(e->path, "private_key.pem", e->sib & SIB_KEY);
+	char *cl = sibling(e->path, "dha-control-log-public-key.txt", e->sib & SIB_CLKEY);
+	done_dev *d = &l->v[l->n++];
+	d->e = *e;
+	d->result = dha_verify_one(w, e->path, key, cl, false, &d->verdict);
+	if (!d->result)
+		l->oom = 1;
+	free(key);
+	free(cl);
+}
+
 static void *dir_worker(void *arg)
 {
 	dir_run *r = arg;
 	dha_worker w;
 	size_t i;
+	int li = atomic_fetch_add(&r->nlanes, 1);
+	if (li >= MAX_LANES)
+		return NULL; /* more threads than lanes: the others do the work */
+	lane *l = &r->lanes[li];
 	dha_worker_init(&w, r->b);
-	while ((i = atomic_fetch_add(&r->next, 1)) < r->f.n) {
-		const char *path = r->f.v[i].path;
-		char *key = sibling(path, "private_key.pem", r->f.v[i].sib & SIB_KEY);
-		char *cl = sibling(path, "dha-control-log-public-key.txt", r->f.v[i].sib & SIB_CLKEY);
-		r->results[i] = dha_verify_one(&w, path, key, cl, false, &r->verdicts[i]);
-		free(key);
-		free(cl);
+	while ((i = atomic_fetch_add(&r->next, 1)) < r->tasks.n + r->root_dev.n) {
+		if (i >= r->tasks.n) { /* the root's own device */
+			check_one(&w, l, &r->root_dev.v[i - r->tasks.n]);
+			r->root_dev.v[i - r->tasks.n].path = NULL;
+		} else {
+			found f = {0};
+			if (walk(r->tasks.v[i].path, 1, &f, NULL) != 0)
+				l->oom = 1;
+			for (size_t k = 0; k < f.n; k++)
+				check_one(&w, l, &f.v[k]);
+			free(f.v);
+		}
 		atomic_fetch_add(&r->done, 1);
 	}
 	dha_worker_free(&w);
 	return NULL;
+}
+
+static int cmp_done(const void *a, const void *b)
+{
+	return strcmp(((const done_dev *)a)->e.path, ((const done_dev *)b)->e.path);
+}
+
+/* Every lane's devices in one array, sorted by path (stable reports). -1: out of memory. */
+static int gather(dir_run *r)
+{
+	size_t n = 0;
+	int lanes = atomic_load(&r->nlanes) < MAX_LANES ? atomic_load(&r->nlanes) : MAX_LANES, oom = 0;
+	for (int i = 0; i < lanes; i++) {
+		n += r->lanes[i].n;
+		oom |= r->lanes[i].oom;
+	}
+	if (!(r->all = malloc((n ? n : 1) * sizeof(done_dev))))
+		oom = 1;
+	for (int i = 0; i < lanes; i++) {
+		if (r->all)
+			memcpy(r->all + r->n, r->lanes[i].v, r->lanes[i].n * sizeof(done_dev));
+		else
+			for (size_t k = 0; k < r->lanes[i].n; k++) {
+				json_decref(r->lanes[i].v[k].result);
+				free(r->lanes[i].v[k].e.path);
+			}
+		r->n += r->all ? r->lanes[i].n : 0;
+		free(r->lanes[i].v);
+		r->lanes[i].v = NULL;
+	}
+	if (r->all)
+		qsort(r->all, r->n, sizeof(done_dev), cmp_done);
+	return oom ? -1 : 0;
 }
 
 /* Serials used twice under one DAK are a fault of the batch, not of either device. */
@@ -190,21 +280,21 @@ static json_t *dir_report(dir_run *r, const char *dir, time_t at)
 	ats_verdict worst = ATS_VERDICT_OK;
 	char when[32];
 
-	for (size_t i = 0; i < r->f.n; i++) {
-		ats_verdict v = r->verdicts[i];
+	for (size_t i = 0; i < r->n; i++) {
+		ats_verdict v = r->all[i].verdict;
 		count[v]++;
 		/* A device whose files cannot be read is a failed device, not a tool that could not run. */
 		worst = ats_verdict_worst(worst, v == ATS_VERDICT_UNKNOWN ? ATS_VERDICT_CRITICAL : v);
 		if (v != ATS_VERDICT_OK) {
 			bad++;
 			if (listed < MAX_LISTED_PROBLEMS) {
-				json_t *res = r->results[i], *ck = json_array_get(json_object_get(res, "checks"), 0);
+				json_t *res = r->all[i].result, *ck = json_array_get(json_object_get(res, "checks"), 0);
 				const char *e = json_string_value(json_object_get(res, "error"));
 				char msg[1200];
 				if (e)
 					snprintf(msg, sizeof(msg), "%s", e);
 				else
-					snprintf(msg, sizeof(msg), "%s: %s: %s", r->f.v[i].path,
+					snprintf(msg, sizeof(msg), "%s: %s: %s", r->all[i].e.path,
 						 json_string_value(json_object_get(ck, "name")),
 						 json_string_value(json_object_get(ck, "message")));
 				ats_report_problem(problems, v == ATS_VERDICT_WARNING ? ATS_VERDICT_WARNING
@@ -213,8 +303,8 @@ static json_t *dir_report(dir_run *r, const char *dir, time_t at)
 				listed++;
 			}
 		}
-		json_array_append_new(devices, r->results[i]);
-		r->results[i] = NULL;
+		json_array_append_new(devices, r->all[i].result);
+		r->all[i].result = NULL;
 	}
 	if (bad > listed) {
 		char msg[120];
@@ -234,7 +324,7 @@ static json_t *dir_report(dir_run *r, const char *dir, time_t at)
 	}
 	ats_report_close(rep, worst, problems);
 	if (json_object_update_new(rep, json_pack("{s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "summary",
-						  "devices", (json_int_t)r->f.n, "ok",
+						  "devices", (json_int_t)r->n, "ok",
 						  (json_int_t)count[0], "warning", (json_int_t)count[1],
 						  "critical", (json_int_t)count[2], "unreadable",
 						  (json_int_t)count[3], "devices", devices)) != 0) {
@@ -260,44 +350,40 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (a folder of devices was expected)", dir);
 	if ((rc = dha_batch_init(&b, o, err)) != 0)
 		goto out;
-	if (walk(dir, 0, &r.f) != 0) {
+	if (walk(dir, 0, &r.root_dev, &r.tasks) != 0) {
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot read it: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (r.f.n == 0) {
-		rc = ats_err_set(err, ATS_EUSAGE, "%s: no certificate.pem (or <id>/<id>.pem) under it", dir);
-		goto out;
-	}
-	qsort(r.f.v, r.f.n, sizeof(entry), cmp_entry); /* stable reports */
+	qsort(r.tasks.v, r.tasks.n, sizeof(entry), cmp_entry); /* the same order run to run */
 	r.b = &b;
-	r.results = calloc(r.f.n, sizeof(json_t *));
-	r.verdicts = calloc(r.f.n, sizeof(ats_verdict));
-	if (!r.results || !r.verdicts) {
-		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
-		goto out;
-	}
-	ats_par_progress pr = {o->progress, o->progress_ctx, &r.done, r.f.n};
-	if (ats_par_run(o->jobs, dir_worker, &r, &pr) != 0) {
+	ats_par_progress pr = {o->progress, o->progress_ctx, &r.done, r.tasks.n + r.root_dev.n};
+	if (r.tasks.n + r.root_dev.n && ats_par_run(o->jobs, dir_worker, &r, &pr) != 0) {
 		rc = ats_err_set(err, ATS_ENOMEM, "%s: cannot start a thread to verify its devices", dir);
 		goto out;
 	}
-	for (size_t i = 0; i < r.f.n; i++)
-		if (!r.results[i]) {
-			rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
-			goto out;
-		}
+	if (gather(&r) != 0) {
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
+		goto out;
+	}
+	if (r.n == 0) {
+		rc = ats_err_set(err, ATS_EUSAGE, "%s: no certificate.pem (or <id>/<id>.pem) under it", dir);
+		goto out;
+	}
 	*report = dir_report(&r, dir, o->at); /* takes the results */
 	if (!*report)
 		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory listing the devices", dir);
 out:
-	for (size_t i = 0; i < r.f.n; i++) {
-		if (r.results)
-			json_decref(r.results[i]);
-		free(r.f.v[i].path);
+	for (size_t i = 0; i < r.n; i++) {
+		json_decref(r.all[i].result);
+		free(r.all[i].e.path);
 	}
-	free(r.f.v);
-	free(r.results);
-	free(r.verdicts);
+	for (size_t i = 0; i < r.tasks.n; i++)
+		free(r.tasks.v[i].path);
+	for (size_t i = 0; i < r.root_dev.n; i++)
+		free(r.root_dev.v[i].path);
+	free(r.tasks.v);
+	free(r.root_dev.v);
+	free(r.all);
 	dha_batch_free(&b);
 	return rc;
 }
