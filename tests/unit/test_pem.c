@@ -176,3 +176,73 @@ Test(pem, encode_round_trip)
 	free(back);
 	free(d);
 }
+
+/* The hand-written line decoder against OpenSSL's EVP_DecodeBlock: plain lines (whole groups of
+ * the alphabet) decode to the same bytes; everything else is left to EVP_DecodeUpdate (-1). */
+Test(pem, plain_line_decoder_matches_openssl)
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char ours[128], theirs[128];
+	char line[100];
+	unsigned seed = 12345;
+	int plain = 0, other = 0;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(rand_r(&seed) % 97);
+		for (size_t i = 0; i < n; i++)
+			line[i] = alpha[rand_r(&seed) % 64];
+		/* A third of the lines get one byte that is not of the alphabet (any byte at all). */
+		if (n && rand_r(&seed) % 3 == 0)
+			line[rand_r(&seed) % n] = (char)(rand_r(&seed) % 256);
+		int valid = n > 0 && n % 4 == 0;
+		for (size_t i = 0; i < n && valid; i++)
+			valid = memchr(alpha, line[i], 64) != NULL;
+		long k = ats_b64_plain_line(line, n, ours);
+		if (!valid) {
+			cr_assert_eq(k, -1, "round %d: a line that is not plain was decoded", round);
+			other++;
+			continue;
+		}
+		cr_assert_eq(k, (long)(n / 4 * 3), "round %d", round);
+		cr_assert_eq(EVP_DecodeBlock(theirs, (const unsigned char *)line, (int)n), (int)k);
+		cr_assert_eq(memcmp(ours, theirs, (size_t)k), 0, "round %d: bytes differ", round);
+		plain++;
+	}
+	cr_assert_gt(plain, 2000);
+	cr_assert_gt(other, 2000);
+	cr_assert_eq(ats_b64_plain_line("QUJD", 4, ours), 3);
+	cr_assert_eq(memcmp(ours, "ABC", 3), 0);
+	cr_assert_eq(ats_b64_plain_line("QUI=", 4, ours), -1, "padding goes to OpenSSL");
+	cr_assert_eq(ats_b64_plain_line("QU JD", 5, ours), -1);
+}
+
+/* A certificate wrapped at any width (plain lines, then lines that are not: odd widths, padding,
+ * a space inside) reads as the same DER as the 64-column original. */
+Test(pem, any_line_width_reads_the_same_certificate)
+{
+	for (int ca = 0; ca < 6; ca++) {
+		const ats_ca *c = ats_catalog_get(ca);
+		char *pem = pem_of(ca), *body = strstr(pem, "-----\n") + 6, *end = strstr(pem, "-----END");
+		char b64[4096], text[8192];
+		size_t bn = 0;
+		for (char *p = body; p < end; p++)
+			if (*p != '\n')
+				b64[bn++] = *p;
+		for (size_t width = 1; width <= 80; width += (width < 8 ? 1 : 7)) {
+			size_t tn = (size_t)snprintf(text, sizeof(text), "-----BEGIN CERTIFICATE-----\n");
+			for (size_t i = 0; i < bn; i += width) {
+				size_t w = bn - i < width ? bn - i : width;
+				memcpy(text + tn, b64 + i, w);
+				tn += w;
+				if (width == 29 && i == 0)
+					text[tn++] = ' '; /* whitespace inside a line: OpenSSL's to read */
+				text[tn++] = '\n';
+			}
+			tn += (size_t)snprintf(text + tn, sizeof(text) - tn, "-----END CERTIFICATE-----\n");
+			seen s = scan(text, tn);
+			cr_assert_eq(s.certs, 1, "CA %d at width %zu", ca, width);
+			cr_assert_eq(s.problems, 0, "CA %d at width %zu: %s", ca, width, s.msg[0]);
+			cr_assert_eq(memcmp(s.sha[0], c->cert_sha256, 32), 0, "CA %d at width %zu", ca, width);
+		}
+		free(pem);
+	}
+}

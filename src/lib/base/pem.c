@@ -79,6 +79,48 @@ static size_t trimmed(const char *p, const char *e)
 	return (size_t)(e - p);
 }
 
+/* The alphabet's values; 0x80 for every other byte. */
+static const unsigned char b64_value[256] = {
+#define X 0x80
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  62, X,  X,  X,  63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X,  X,  X,  X,  X,  X,
+	X,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X,  X,  X,  X,  X,
+	X,  26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+#undef X
+};
+
+long ats_b64_plain_line(const char *p, size_t n, unsigned char *out)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned char *o = out;
+	if (n == 0 || n % 4)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		unsigned a = b64_value[s[i]], b = b64_value[s[i + 1]], c = b64_value[s[i + 2]],
+			 d = b64_value[s[i + 3]];
+		if ((a | b | c | d) & 0x80)
+			return -1;
+		unsigned v = a << 18 | b << 12 | c << 6 | d;
+		o[0] = (unsigned char)(v >> 16);
+		o[1] = (unsigned char)(v >> 8);
+		o[2] = (unsigned char)v;
+		o += 3;
+	}
+	return (long)(o - out);
+}
+
 static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 {
 	const char *p = text, *end = text + len;
@@ -94,7 +136,7 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 		if (n > 16 && strncmp(p, "-----BEGIN ", 11) == 0 && strncmp(p + n - 5, "-----", 5) == 0) {
 			char label[64];
 			size_t ll = n - 16;
-			int begin = lineno, ok = 1, ended = 0;
+			int begin = lineno, ok = 1, ended = 0, plain = 1;
 			size_t out = 0;
 			EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
 
@@ -117,10 +159,19 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 					break; /* next block starts: this one is truncated */
 				if (n && !memchr(p, ':', n) && ok) {
 					int w = 0;
-					if (EVP_DecodeUpdate(ctx, buf + out, &w, (const unsigned char *)p, (int)n) < 0)
-						ok = 0;
-					else
-						out += (size_t)w;
+					/* Plain lines up to the first that is not: OpenSSL has been given
+					 * nothing yet, so it holds no partial group and has seen no padding. */
+					long k = plain ? ats_b64_plain_line(p, n, buf + out) : -1;
+					if (k >= 0) {
+						out += (size_t)k;
+					} else {
+						plain = 0;
+						if (EVP_DecodeUpdate(ctx, buf + out, &w, (const unsigned char *)p,
+								     (int)n) < 0)
+							ok = 0;
+						else
+							out += (size_t)w;
+					}
 				}
 				p = e < end ? e + 1 : end;
 			}

@@ -25,6 +25,14 @@ typedef struct ats_cert_sink {
 /* Returns the number of certificates found (problems go to the sink). */
 int ats_certs_scan(const unsigned char *data, size_t len, const ats_cert_sink *sink);
 
+/* One "plain" base64 line: a whole number of 4-character groups of the alphabet A-Z a-z 0-9 + /
+ * (no padding, no whitespace). Writes n / 4 * 3 bytes to out and returns that; -1 for any other
+ * line (which the scanner hands to OpenSSL's EVP_DecodeUpdate). Hand-written because a PEM
+ * body is such lines but its last, and EVP_DecodeUpdate costs ~10x more per character: the
+ * scanner's decoding was most of a bundle audit's own work. Checked against EVP_DecodeBlock in
+ * tests/unit/test_pem.c and by fuzz_store. */
+long ats_b64_plain_line(const char *p, size_t n, unsigned char *out);
+
 /* Decodes the first CERTIFICATE block of a PEM text; *der malloc'd. 0 on success. */
 int ats_pem_decode_first(const char *pem, size_t len, unsigned char **der, size_t *derlen);
 
