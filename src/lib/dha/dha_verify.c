@@ -31,6 +31,7 @@ static const char *const status_name[] = {"skip", "pass", "warn", "fail"};
 
 typedef struct check {
 	status st;
+	bool brief; /* one of many devices: a pass is not shown, so its message is not written */
 	char msg[400];
 	const char *fix;
 } check;
@@ -40,11 +41,15 @@ static void set(check *c, status st, const char *fix, const char *fmt, ...)
 static void set(check *c, status st, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
+	c->st = st;
+	c->fix = fix;
+	if (c->brief && (st == ST_PASS || st == ST_SKIP)) {
+		c->msg[0] = '\0';
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
 	va_end(ap);
-	c->st = st;
-	c->fix = fix;
 }
 
 #define MAX_CERTS 4
@@ -304,6 +309,8 @@ static void check_validity(check *c, const char *what, time_t nb, time_t na, tim
 	else if (at > na)
 		set(c, ST_FAIL, "provision the device again with a new certificate",
 		    "%s expired on %s", what, ats_time_format(na, a, sizeof(a)));
+	else if (c->brief)
+		set(c, ST_PASS, NULL, "%s", what);
 	else
 		set(c, ST_PASS, NULL, "%s valid from %s to %s", what, ats_time_format(nb, a, sizeof(a)),
 		    ats_time_format(na, b, sizeof(b)));
@@ -473,8 +480,10 @@ json_t *dha_verify_one(dha_worker *w, const char *path, const char *key, const c
 
 	memset(&cs, 0, sizeof(cs));
 	memset(c, 0, sizeof(c));
-	for (int i = 0; i < NCHECK; i++)
+	for (int i = 0; i < NCHECK; i++) {
 		snprintf(c[i].msg, sizeof(c[i].msg), "not checked");
+		c[i].brief = !full;
+	}
 	snprintf(c[C_SUBJECT].msg, sizeof(c[0].msg), "not checked (no --config device.conf)");
 	snprintf(c[C_EXTS].msg, sizeof(c[0].msg), "not checked (no --config device.conf)");
 	snprintf(c[C_PRIVKEY].msg, sizeof(c[0].msg), "not checked (no --key)");
