@@ -58,31 +58,43 @@ done
 t1=$(now)
 pipe_rate=$(rate "$n_pipe" "$t0" "$t1")
 
-# --- Ours. ---
+# --- Ours, and the file floor: the same folders and files with nothing else
+# (tests/bench/files_floor.c), bare and with provisioning's durability steps (temporary name,
+# syncfs per chunk, rename). Each run gets a fresh folder and is removed after it (syncfs costs
+# more the more inodes the filesystem holds: a run after others would be judged slower), after a
+# sync (the disk's writeback of the last one); ours and the floor interleaved; the last of ours
+# is kept for verify. ---
 P=(dha provision --config device.conf --dak-cert dak-certificate.pem --dak-key dak_private_key.pem --format json)
+settle() { sync; sleep 1; } # the previous run's writeback (and its removal) done first
 ours() { # out_dir count jobs barcode -> devices/s
+  settle
   "$ATSCHECK" "${P[@]}" --out "$1" --count "$2" --jobs "$3" --barcode "$4" > "$W/r.json" 2>/dev/null || { echo 0; return; }
   jq -r '(.devices.made / .seconds) | floor' "$W/r.json"
 }
-fast_all=$(ours "$W/fast" "$n_fast" "$cores" png)
-fast_one=$(ours "$W/fast1" "$n_fast" 1 png)
-fast_nobc=$(ours "$W/fast2" "$n_fast" 1 none)
-disk_all=$(ours "$D/disk" "$n_disk" "$cores" png)
-
-# --- The file floor: the same folders and files with nothing else (tests/bench/files_floor.c),
-# bare and with provisioning's durability steps (temporary name, syncfs per chunk, rename). ---
+ours_once() { local r; r=$(ours "$@"); rm -rf "$1"; echo "$r"; }
+"$ATSCHECK" "${P[@]}" --out "$W/pilot" --count 1 >/dev/null 2>&1
+mapfile -t sizes < <(stat -c %s "$W"/pilot/*/* 2>/dev/null)
+rm -rf "$W/pilot"
 files_t1="" files_all="" files_disk="" files_bare="" files_bare_disk=""
-first=$(ls -d "$W"/fast/*/ 2>/dev/null | head -1)
-if [ -n "$first" ] && command -v cc >/dev/null &&
+have_ff=0
+if [ ${#sizes[@]} -gt 0 ] && command -v cc >/dev/null &&
    cc -O2 -pthread -o "$W/files_floor" "$ATS_SOURCE_DIR/tests/bench/files_floor.c" 2>/dev/null; then
-  mapfile -t sizes < <(stat -c %s "$first"*)
-  ff() { "$W/files_floor" "$1" "$2" "$3" "$4" "${sizes[@]}" 2>/dev/null || echo ""; }
-  files_t1=$(ff "$W/ff1" "$n_fast" 1 durable)
-  files_all=$(ff "$W/ff2" "$n_fast" "$cores" durable)
-  files_bare=$(ff "$W/ff3" "$n_fast" "$cores" bare)
-  files_disk=$(ff "$D/ff4" "$n_disk" "$cores" durable)
-  files_bare_disk=$(ff "$D/ff5" "$n_disk" "$cores" bare)
+  have_ff=1
 fi
+ff() { # out_dir count jobs bare|durable -> devices/s
+  [ $have_ff = 1 ] || return 0
+  settle
+  local r; r=$("$W/files_floor" "$1" "$2" "$3" "$4" "${sizes[@]}" 2>/dev/null || echo ""); rm -rf "$1"; echo "$r"
+}
+files_t1=$(ff "$W/ff1" "$n_fast" 1 durable)
+fast_one=$(ours_once "$W/fast1" "$n_fast" 1 png)
+files_all=$(ff "$W/ff2" "$n_fast" "$cores" durable)
+fast_nobc=$(ours_once "$W/fast2" "$n_fast" 1 none)
+files_bare=$(ff "$W/ff3" "$n_fast" "$cores" bare)
+files_disk=$(ff "$D/ff4" "$n_disk" "$cores" durable)
+disk_all=$(ours_once "$D/disk" "$n_disk" "$cores" png)
+files_bare_disk=$(ff "$D/ff5" "$n_disk" "$cores" bare)
+fast_all=$(ours "$W/fast" "$n_fast" "$cores" png)
 
 # --- The crypto ceiling: what one core's OpenSSL does for one device (a keygen, two signs). ---
 speed_line=$(openssl speed -seconds 1 ecdsap256 2>/dev/null | grep nistp256 | tail -1)
@@ -123,7 +135,7 @@ if [ -n "$ceiling" ]; then
   row "atscheck 1 thread / one core's ceiling" "$(echo "scale=2; $fast_one / $ceiling" | bc)  (no barcode: $(echo "scale=2; $fast_nobc / $ceiling" | bc))"
   row "atscheck $cores threads / one core's ceiling" "$(echo "scale=2; $fast_all / $ceiling" | bc)  (/ all $cores cores': $(echo "scale=2; $fast_all / ($ceiling * $cores)" | bc))"
 fi
-if [ -n "$files_t1" ]; then
+if [ -n "$files_t1" ] && [ -n "$files_all" ] && [ -n "$files_disk" ]; then
   row "files alone (same folders and files)" "$files_all/s on $cores threads, durable; bare: $files_bare/s; 1 thread durable: $files_t1/s"
   row "files alone on disk" "$files_disk/s durable; bare: $files_bare_disk/s"
   row "atscheck time / files-alone time" "tmpfs $(echo "scale=2; $files_all / $fast_all" | bc)x, disk $(echo "scale=2; $files_disk / $disk_all" | bc)x  (durable files; goal on disk: 1.2x or less)"
