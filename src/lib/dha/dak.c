@@ -223,16 +223,37 @@ static int csr_report(const ats_dha_conf *conf, const unsigned char point[ATS_P2
 	return 0;
 }
 
+/* The CSR device.conf asks for, signed by key, as PEM (malloc'd): what dak csr writes, whether the
+ * key is in a file or a token. */
+static int csr_pem(const ats_dha_conf *conf, EVP_PKEY *key, const char *csr_path, char **pem,
+		   size_t *len, ats_err *err)
+{
+	X509_REQ *req = ats_dha_conf_csr(conf, key, err);
+	unsigned char *der = NULL;
+	int n = req ? i2d_X509_REQ(req, &der) : 0, rc = ATS_ECRYPTO;
+	*pem = NULL;
+	if (req && n <= 0)
+		ats_err_set(err, rc, "%s: cannot encode the CSR", csr_path);
+	else if (req && !(*pem = malloc(ats_pem_encoded_len((size_t)n, "CERTIFICATE REQUEST"))))
+		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory making the CSR", csr_path);
+	else if (req) {
+		*len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", *pem);
+		rc = 0;
+	}
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	return rc;
+}
+
 int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats_err *err)
 {
 	ats_dha_conf *conf = NULL;
 	EVP_PKEY *key = NULL;
-	X509_REQ *req = NULL;
 	unsigned char scalar[32], point[ATS_P256_POINT_LEN], pkcs8[ATS_P256_PKCS8_LEN];
-	unsigned char *der = NULL;
-	char key_pem[300], *csr_pem = NULL, key_path[4096], csr_path[4096];
+	char key_pem[300], *csr = NULL, key_path[4096], csr_path[4096];
+	size_t csr_len = 0;
 	struct stat st;
-	int rc, n = 0;
+	int rc;
 
 	*report = NULL;
 	snprintf(key_path, sizeof(key_path), "%s/dak_private_key.pem", out_dir);
@@ -252,18 +273,13 @@ int ats_dak_csr(const char *conf_path, const char *out_dir, json_t **report, ats
 		ats_err_set(err, rc, "cannot make a P-256 key");
 		goto out;
 	}
-	if (!(req = ats_dha_conf_csr(conf, key, err)) || (n = i2d_X509_REQ(req, &der)) <= 0)
+	if ((rc = csr_pem(conf, key, csr_path, &csr, &csr_len, err)) != 0)
 		goto out;
 	ats_p256_pkcs8(scalar, point, pkcs8);
 	size_t key_len = ats_pem_encode(pkcs8, sizeof(pkcs8), "PRIVATE KEY", key_pem);
-	if (!(csr_pem = malloc(ats_pem_encoded_len((size_t)n, "CERTIFICATE REQUEST")))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory making the DAK key", out_dir);
-		goto out;
-	}
-	size_t csr_len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", csr_pem);
 	if ((rc = ats_file_write_new(key_path, key_pem, key_len, 0600, err)) != 0)
 		goto out;
-	if ((rc = ats_file_write_atomic(csr_path, csr_pem, csr_len, 0644, err)) != 0)
+	if ((rc = ats_file_write_atomic(csr_path, csr, csr_len, 0644, err)) != 0)
 		goto out;
 	rc = csr_report(conf, point, key_path, NULL, false, csr_path, report, err);
 out:
@@ -271,9 +287,7 @@ out:
 	ats_wipe(pkcs8, sizeof(pkcs8));
 	ats_wipe(key_pem, sizeof(key_pem));
 	EVP_PKEY_free(key);
-	X509_REQ_free(req);
-	OPENSSL_free(der);
-	free(csr_pem);
+	free(csr);
 	ats_dha_conf_free(conf);
 	return rc;
 }
@@ -283,11 +297,11 @@ int ats_dak_csr_p11(const char *conf_path, const char *out_dir, const char *key_
 {
 	ats_dha_conf *conf = NULL;
 	EVP_PKEY *key = NULL;
-	X509_REQ *req = NULL;
-	unsigned char point[ATS_P256_POINT_LEN], *der = NULL;
-	char p[ATS_P11_PIN_MAX + 1], *csr_pem = NULL, csr_path[4096];
+	unsigned char point[ATS_P256_POINT_LEN];
+	char p[ATS_P11_PIN_MAX + 1], *csr = NULL, csr_path[4096];
+	size_t csr_len = 0;
 	struct stat st;
-	int rc, n = 0;
+	int rc;
 
 	*report = NULL;
 	p[0] = '\0';
@@ -306,22 +320,15 @@ int ats_dak_csr_p11(const char *conf_path, const char *out_dir, const char *key_
 		ats_err_set(err, ATS_EUSAGE, "%s: not an EC P-256 key; a DAK is one", key_uri);
 		goto out;
 	}
-	if (!(req = ats_dha_conf_csr(conf, key, err)) || (n = i2d_X509_REQ(req, &der)) <= 0)
+	if ((rc = csr_pem(conf, key, csr_path, &csr, &csr_len, err)) != 0)
 		goto out;
-	if (!(csr_pem = malloc(ats_pem_encoded_len((size_t)n, "CERTIFICATE REQUEST")))) {
-		rc = ats_err_set(err, ATS_ENOMEM, "%s: out of memory making the CSR", csr_path);
-		goto out;
-	}
-	size_t csr_len = ats_pem_encode(der, (size_t)n, "CERTIFICATE REQUEST", csr_pem);
-	if ((rc = ats_file_write_atomic(csr_path, csr_pem, csr_len, 0644, err)) != 0)
+	if ((rc = ats_file_write_atomic(csr_path, csr, csr_len, 0644, err)) != 0)
 		goto out;
 	rc = csr_report(conf, point, NULL, key_uri, make_key, csr_path, report, err);
 out:
 	ats_wipe(p, sizeof(p));
 	EVP_PKEY_free(key);
-	X509_REQ_free(req);
-	OPENSSL_free(der);
-	free(csr_pem);
+	free(csr);
 	ats_dha_conf_free(conf);
 	return rc;
 }
