@@ -65,3 +65,22 @@ void ats_buf_free(ats_buf *b)
 	b->p = NULL;
 	b->n = b->cap = 0;
 }
+
+void ats_buf_put_markup(ats_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&': ats_buf_put(b, "&amp;", 5); break;
+		case '<': ats_buf_put(b, "&lt;", 4); break;
+		case '>': ats_buf_put(b, "&gt;", 4); break;
+		case '"': ats_buf_put(b, "&quot;", 6); break;
+		case '\'': ats_buf_put(b, "&apos;", 6); break;
+		case '\n': ats_buf_put(b, "&#10;", 5); break;
+		case '\t': ats_buf_put(b, "&#9;", 4); break;
+		default:
+			if (c >= 0x20)
+				ats_buf_put(b, s, 1);
+		}
+	}
+}

@@ -36,18 +36,13 @@ static void say(diag *g, ats_verdict sev, const char *cause, const char *fix, co
 	va_end(ap);
 }
 
-static long long num(const json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
 static const json_t *find_error(const json_t *errors, const int *codes)
 {
 	size_t i;
 	json_t *e;
 	json_array_foreach(errors, i, e)
 		for (const int *c = codes; *c; c++)
-			if (num(e, "code") == *c)
+			if (ats_json_int(e, "code") == *c)
 				return e;
 	return NULL;
 }
@@ -114,7 +109,7 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			return true;
 		}
 		json_array_foreach(path, i, c) {
-			long long bits = num(c, "key_bits");
+			long long bits = ats_json_int(c, "key_bits");
 			bool rsa = strcmp(ats_json_str(c, "key_type"), "RSA") == 0;
 			if ((rsa && bits < 2048) || (!rsa && bits && bits < 256)) {
 				say(g, ATS_VERDICT_WARNING, "weak-key",
@@ -129,7 +124,7 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 
 	if ((e = find_error(errors, trust))) {
 		const json_t *would = json_object_get(f, "would_anchor");
-		long long depth = num(e, "depth");
+		long long depth = ats_json_int(e, "depth");
 		if (json_is_object(would)) {
 			install_fix(d, would, fix, sizeof(fix));
 			say(g, ATS_VERDICT_CRITICAL, "untrusted", fix,
@@ -137,7 +132,7 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 			    ats_json_str(json_object_get(would, "ats"), "name")[0]
 				    ? ats_json_str(json_object_get(would, "ats"), "name")
 				    : ats_json_str(would, "subject"));
-		} else if (num(e, "code") == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+		} else if (ats_json_int(e, "code") == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
 			   (json_array_size(sent) == 1 && json_is_true(json_object_get(leaf, "self_signed")))) {
 			say(g, ATS_VERDICT_CRITICAL, "self-signed",
 			    "this is not the ATS endpoint: check the endpoint name, DNS, and whether a captive "
@@ -188,30 +183,30 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 		return true;
 	}
 	if ((e = find_error(errors, early))) {
-		c = json_array_get(path, (size_t)num(e, "depth"));
+		c = json_array_get(path, (size_t)ats_json_int(e, "depth"));
 		say(g, ATS_VERDICT_CRITICAL, "clock",
 		    "set the time: enable NTP (timedatectl set-ntp true) or set it by hand (timedatectl "
 		    "set-time); a Raspberry Pi without a clock battery boots in the past",
 		    "%s '%s' is valid only from %s, but %s: the clock is behind",
-		    role(path, num(e, "depth")), ats_json_str(e, "subject"), c ? ats_json_str(c, "not_before") : "?", clock);
+		    role(path, ats_json_int(e, "depth")), ats_json_str(e, "subject"), c ? ats_json_str(c, "not_before") : "?", clock);
 		return true;
 	}
 	if ((e = find_error(errors, late))) {
-		c = json_array_get(path, (size_t)num(e, "depth"));
+		c = json_array_get(path, (size_t)ats_json_int(e, "depth"));
 		say(g, ATS_VERDICT_CRITICAL, "expired",
 		    d->at_given ? "the server must renew its chain before then"
 				: "check the clock first (timedatectl); if it is right, the server's chain "
 				  "has expired and must be renewed on the server",
-		    "%s '%s' expired on %s; %s", role(path, num(e, "depth")), ats_json_str(e, "subject"),
+		    "%s '%s' expired on %s; %s", role(path, ats_json_int(e, "depth")), ats_json_str(e, "subject"),
 		    c ? ats_json_str(c, "not_after") : "?", clock);
 		return true;
 	}
 	if ((e = find_error(errors, weak))) {
-		c = json_array_get(path, (size_t)num(e, "depth"));
+		c = json_array_get(path, (size_t)ats_json_int(e, "depth"));
 		say(g, ATS_VERDICT_CRITICAL, "weak-key",
 		    "the server must use at least RSA 2048 or EC P-256 keys and SHA-256 signatures",
-		    "%s '%s' is refused as too weak (%s%s%lld bits)", role(path, num(e, "depth")),
-		    ats_json_str(e, "subject"), ats_json_str(e, "error"), c ? ", " : "", c ? num(c, "key_bits") : 0LL);
+		    "%s '%s' is refused as too weak (%s%s%lld bits)", role(path, ats_json_int(e, "depth")),
+		    ats_json_str(e, "subject"), ats_json_str(e, "error"), c ? ", " : "", c ? ats_json_int(c, "key_bits") : 0LL);
 		return true;
 	}
 	e = json_array_get(errors, 0);
@@ -225,8 +220,8 @@ static bool certs(const json_t *f, const char *host, const ats_diag_ctx *d, diag
 static void connection(const json_t *p, const char *host, long long port, diag *g)
 {
 	const json_t *err = json_object_get(p, "error"), *times = json_object_get(p, "times_ms");
-	long long code = num(err, "curl_code"), oserr = num(err, "os_errno");
-	long long reason = num(err, "openssl_reason");
+	long long code = ats_json_int(err, "curl_code"), oserr = ats_json_int(err, "os_errno");
+	long long reason = ats_json_int(err, "openssl_reason");
 	const json_t *alert = json_object_get(err, "tls_alert");
 	const json_t *hs = json_object_get(p, "handshake");
 	const char *addr = ats_json_str(p, "address");
@@ -241,7 +236,7 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 	snprintf(where, sizeof(where), "%s port %lld%s%s%s", host, port, *addr ? " (" : "", addr,
 		 *addr ? ")" : "");
 	const json_t *proxy = json_object_get(p, "proxy");
-	long long cstatus = num(proxy, "connect_status");
+	long long cstatus = ats_json_int(proxy, "connect_status");
 	if (proxy && !answered && cstatus != 200 &&
 	    (code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_COULDNT_CONNECT ||
 	     code == CURLE_RECV_ERROR || code == CURLE_OPERATION_TIMEDOUT || cstatus >= 300)) {
@@ -285,7 +280,7 @@ static void connection(const json_t *p, const char *host, long long port, diag *
 		    "%s does not speak TLS (%s)", where, ats_json_str(err, "message"));
 	} else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
 		   reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_VERSION_TOO_LOW ||
-		   num(alert, "code") == SSL_AD_PROTOCOL_VERSION) {
+		   ats_json_int(alert, "code") == SSL_AD_PROTOCOL_VERSION) {
 		say(g, ATS_VERDICT_CRITICAL, "tls-version",
 		    "the server must offer TLS 1.2 or 1.3 (AVS requires TLS 1.2 or newer)",
 		    "%s and this device share no TLS version: it offers only TLS older than 1.2 (%s)",
@@ -382,8 +377,8 @@ ats_verdict ats_diagnose_probe(json_t *p, const ats_diag_ctx *d, json_t *problem
 		certs(f, host, d, &g);
 	} else if (!verified && json_object_get(p, "error")) {
 		/* No chain was seen (no handshake, or a TLS stack we cannot look into). */
-		connection(p, host, num(p, "port") ? num(p, "port") : 443, &g);
-		if (num(json_object_get(p, "error"), "curl_code") == CURLE_PEER_FAILED_VERIFICATION &&
+		connection(p, host, ats_json_int(p, "port") ? ats_json_int(p, "port") : 443, &g);
+		if (ats_json_int(json_object_get(p, "error"), "curl_code") == CURLE_PEER_FAILED_VERIFICATION &&
 		    strcmp(g.cause, "other") == 0)
 			g.cause = "untrusted";
 	} else if (verified && certs(f, host, d, &g)) {

@@ -23,26 +23,6 @@ typedef struct suite {
 	bool timed;
 } suite;
 
-/* XML 1.0 text: the five entities escaped, control characters (not allowed) dropped. */
-static void xml(ats_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&': ats_buf_put(b, "&amp;", 5); break;
-		case '<': ats_buf_put(b, "&lt;", 4); break;
-		case '>': ats_buf_put(b, "&gt;", 4); break;
-		case '"': ats_buf_put(b, "&quot;", 6); break;
-		case '\'': ats_buf_put(b, "&apos;", 6); break;
-		case '\n': ats_buf_put(b, "&#10;", 5); break;
-		case '\t': ats_buf_put(b, "&#9;", 4); break;
-		default:
-			if (c >= 0x20)
-				ats_buf_put(b, s, 1);
-		}
-	}
-}
-
 /* A classname: "<command>.<what>", <what> with no dot of its own (a path's become '_'). */
 static void classname(ats_buf *b, const char *cmd, const char *what)
 {
@@ -60,9 +40,9 @@ static void case_open(suite *st, const char *cls, const char *name, double secs)
 	ats_buf *b = &st->cases;
 	st->tests++;
 	ats_buf_printf(b, "    <testcase classname=\"");
-	xml(b, cls);
+	ats_buf_put_markup(b, cls);
 	ats_buf_printf(b, "\" name=\"");
-	xml(b, name);
+	ats_buf_put_markup(b, name);
 	ats_buf_printf(b, "\"");
 	if (secs >= 0) {
 		ats_buf_printf(b, " time=\"%.6f\"", secs);
@@ -87,9 +67,9 @@ static void add_case_timed(suite *st, const char *cls, const char *name, ats_ver
 	else
 		st->failures++;
 	ats_buf_printf(b, ">\n      <%s type=\"%s\" message=\"", el, ats_verdict_name(sev));
-	xml(b, message);
+	ats_buf_put_markup(b, message);
 	ats_buf_printf(b, "\">");
-	xml(b, detail);
+	ats_buf_put_markup(b, detail);
 	ats_buf_printf(b, "</%s>\n    </testcase>\n", el);
 }
 
@@ -106,7 +86,7 @@ static void add_skipped(suite *st, const char *cls, const char *name, const char
 	st->skipped++;
 	case_open(st, cls, name, -1);
 	ats_buf_printf(b, ">\n      <skipped message=\"");
-	xml(b, message);
+	ats_buf_put_markup(b, message);
 	ats_buf_printf(b, "\"/>\n    </testcase>\n");
 }
 
@@ -302,12 +282,12 @@ char *ats_report_junit(const json_t *r)
 			     "<testsuites name=\"atscheck\" tests=\"%zu\" failures=\"%zu\" "
 			     "errors=\"%zu\"%s>\n  <testsuite name=\"atscheck ",
 		       st.tests, st.failures, st.errors, secs);
-	xml(&out, cmd);
+	ats_buf_put_markup(&out, cmd);
 	ats_buf_printf(&out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"%s",
 		       st.tests, st.failures, st.errors, st.skipped, secs);
 	if (*device) {
 		ats_buf_printf(&out, " hostname=\"");
-		xml(&out, device);
+		ats_buf_put_markup(&out, device);
 		ats_buf_printf(&out, "\"");
 	}
 	time_t at = ats_report_at(r);
@@ -327,7 +307,7 @@ char *ats_report_junit(const json_t *r)
 		if (!*props[i][1])
 			continue;
 		ats_buf_printf(&out, "      <property name=\"%s\" value=\"", props[i][0]);
-		xml(&out, props[i][1]);
+		ats_buf_put_markup(&out, props[i][1]);
 		ats_buf_printf(&out, "\"/>\n");
 	}
 	ats_buf_printf(&out, "    </properties>\n");

@@ -6,6 +6,7 @@
  * sets the filter when the page opens. Without script, the whole table shows. */
 #include "report/report_merge.h"
 #include "base/strbuf.h"
+#include "report/tree.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,34 +14,7 @@
 #define TOP 10 /* causes charted */
 #define SHOW 50 /* devices listed per item; the JSON has them all */
 
-static const char *const verdicts[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 static const char *const colors[] = {"#2e7d32", "#f9a825", "#c62828", "#6a1b9a"};
-
-static void esc(ats_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': ats_buf_put(b, "&amp;", 5); break;
-		case '<': ats_buf_put(b, "&lt;", 4); break;
-		case '>': ats_buf_put(b, "&gt;", 4); break;
-		case '"': ats_buf_put(b, "&quot;", 6); break;
-		default: ats_buf_put(b, s, 1);
-		}
-	}
-}
-
-static long long num(const json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
-static int vidx(const char *v)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(v, verdicts[i]) == 0)
-			return i;
-	return 3;
-}
 
 /* The example devices of a group (bounded in the summary) and how many there are in all. */
 static void devices(ats_buf *b, const json_t *ids, long long total)
@@ -57,7 +31,7 @@ static void devices(ats_buf *b, const json_t *ids, long long total)
 		if (i == SHOW)
 			break;
 		ats_buf_printf(b, "%s", i ? ", " : "");
-		esc(b, json_string_value(d));
+		ats_buf_put_markup(b, json_string_value(d));
 	}
 	if (total > (long long)i)
 		ats_buf_printf(b, " &hellip; and %lld more: filter the device table below, or see the "
@@ -116,35 +90,35 @@ static void device_table(ats_buf *b, const json_t *r, long long total)
 		ats_buf_printf(b, "All %zu devices.", n);
 	if (*ats_json_str(r, "devices_file")) {
 		ats_buf_printf(b, " Devices file of this run: <code>");
-		esc(b, ats_json_str(r, "devices_file"));
+		ats_buf_put_markup(b, ats_json_str(r, "devices_file"));
 		ats_buf_printf(b, "</code>.");
 	}
 	ats_buf_printf(b, "</p>\n<p class=filter><label>Find <input id=q type=search size=40 "
 			  "placeholder=\"device, cause or file\"></label> <label>Show <select id=v>"
 			  "<option value=\"\">every verdict</option>");
 	for (int k = 0; k < 4; k++)
-		ats_buf_printf(b, "<option>%s</option>", verdicts[k]);
+		ats_buf_printf(b, "<option>%s</option>", ats_verdict_name((ats_verdict)k));
 	ats_buf_printf(b, "<option value=stale>stale only</option></select></label> "
 			  "<span class=muted><span id=shown>%zu</span> of %zu shown</span></p>\n", n, n);
 	ats_buf_printf(b, "<table id=devices><thead><tr><th>device</th><th>verdict</th><th>last "
 			  "report</th><th>age</th><th>causes</th><th>report file</th></tr></thead><tbody>\n");
 	json_array_foreach(rows, i, e) {
-		int k = vidx(ats_json_str(e, "verdict"));
+		int k = (int)ats_status_verdict(ats_json_str(e, "verdict"));
 		int stale = json_is_true(json_object_get(e, "stale"));
-		ats_buf_printf(b, "<tr data-v=%s data-s=%d><td>", verdicts[k], stale);
-		esc(b, ats_json_str(e, "device"));
+		ats_buf_printf(b, "<tr data-v=%s data-s=%d><td>", ats_verdict_name((ats_verdict)k), stale);
+		ats_buf_put_markup(b, ats_json_str(e, "device"));
 		ats_buf_printf(b, "</td><td style=\"color:%s\">%s</td><td>%.10s %.5s</td><td%s>", colors[k],
-			       verdicts[k], ats_json_str(e, "at"),
+			       ats_verdict_name((ats_verdict)k), ats_json_str(e, "at"),
 			       strlen(ats_json_str(e, "at")) > 11 ? ats_json_str(e, "at") + 11 : "",
 			       stale ? " class=stale" : "");
 		age(b, (long long)json_integer_value(json_object_get(e, "age_seconds")));
 		ats_buf_printf(b, "%s</td><td>", stale ? " (stale)" : "");
 		json_array_foreach(json_object_get(e, "causes"), j, c) {
 			ats_buf_printf(b, "%s", j ? "<br>" : "");
-			esc(b, json_string_value(c));
+			ats_buf_put_markup(b, json_string_value(c));
 		}
 		ats_buf_printf(b, "</td><td class=ids>");
-		esc(b, ats_json_str(e, "file"));
+		ats_buf_put_markup(b, ats_json_str(e, "file"));
 		ats_buf_printf(b, "</td></tr>\n");
 	}
 	ats_buf_printf(b, "</tbody></table>\n");
@@ -160,12 +134,12 @@ static void verdict_chart(ats_buf *b, const json_t *bv, long long total)
 	if (!total)
 		ats_buf_printf(b, "<rect x=0 y=0 width=%d height=%d fill=\"#bbb\"/>\n", W, H);
 	for (int k = 0; k < 4 && total; k++) {
-		long long n = num(bv, verdicts[k]);
+		long long n = ats_json_int(bv, ats_verdict_name((ats_verdict)k));
 		double w = (double)W * (double)n / (double)total;
 		if (!n)
 			continue;
 		ats_buf_printf(b, "<rect x=\"%.1f\" y=0 width=\"%.1f\" height=%d fill=\"%s\"><title>%s: "
-				  "%lld</title></rect>\n", x, w, H, colors[k], verdicts[k], n);
+				  "%lld</title></rect>\n", x, w, H, colors[k], ats_verdict_name((ats_verdict)k), n);
 		if (w > 60)
 			ats_buf_printf(b, "<text x=\"%.1f\" y=35 fill=\"#fff\" font-size=20 "
 					  "font-weight=bold>%lld</text>\n", x + 8, n);
@@ -175,7 +149,7 @@ static void verdict_chart(ats_buf *b, const json_t *bv, long long total)
 	for (int k = 0; k < 4; k++)
 		ats_buf_printf(b, "<rect x=%d y=%d width=14 height=14 fill=\"%s\"/><text x=%d y=%d "
 				  "font-size=15>%s %lld</text>\n", k * 240, H + 12, colors[k], k * 240 + 20,
-			       H + 25, verdicts[k], num(bv, verdicts[k]));
+			       H + 25, ats_verdict_name((ats_verdict)k), ats_json_int(bv, ats_verdict_name((ats_verdict)k)));
 	ats_buf_printf(b, "</svg>\n");
 }
 
@@ -194,7 +168,7 @@ static void cause_chart(ats_buf *b, const json_t *causes, long long total)
 	json_array_foreach(causes, i, c) {
 		if (i == n)
 			break;
-		long long d = num(c, "devices");
+		long long d = ats_json_int(c, "devices");
 		double w = total ? (double)(W - LABEL - 80) * (double)d / (double)total : 0;
 		char label[96];
 		const char *cause = ats_json_str(c, "cause");
@@ -203,10 +177,10 @@ static void cause_chart(ats_buf *b, const json_t *causes, long long total)
 		snprintf(label, sizeof(label), "%.*s%s", len > 70 ? 70 : (int)len, cause,
 			 len > 70 ? "..." : "");
 		ats_buf_printf(b, "<text x=0 y=%zu font-size=14>", i * ROW + 21);
-		esc(b, label);
+		ats_buf_put_markup(b, label);
 		ats_buf_printf(b, "</text><rect x=%d y=%zu width=\"%.1f\" height=24 fill=\"%s\"><title>",
-			       LABEL, i * ROW + 4, w < 2 ? 2 : w, colors[vidx(ats_json_str(c, "severity"))]);
-		esc(b, cause);
+			       LABEL, i * ROW + 4, w < 2 ? 2 : w, colors[(int)ats_status_verdict(ats_json_str(c, "severity"))]);
+		ats_buf_put_markup(b, cause);
 		ats_buf_printf(b, "</title></rect><text x=\"%.1f\" y=%zu font-size=14 "
 				  "font-weight=bold>%lld</text>\n", LABEL + (w < 2 ? 2 : w) + 8, i * ROW + 21, d);
 	}
@@ -217,8 +191,8 @@ char *ats_merge_html(const json_t *r)
 {
 	ats_buf b = {0};
 	const json_t *files = json_object_get(r, "files"), *a, *e, *base = json_object_get(r, "baseline");
-	long long total = num(files, "devices");
-	int v = vidx(ats_json_str(r, "verdict"));
+	long long total = ats_json_int(files, "devices");
+	int v = (int)ats_status_verdict(ats_json_str(r, "verdict"));
 	size_t i;
 
 	ats_buf_printf(&b, "<!DOCTYPE html>\n<html lang=en><head><meta charset=\"utf-8\">\n"
@@ -231,18 +205,18 @@ char *ats_merge_html(const json_t *r)
 			   "text-align:left;vertical-align:top} td.n{text-align:right}\n"
 			   ".ids{font-size:13px;color:#444} .muted{color:#666} .stale{color:#c62828;font-weight:bold}\n"
 			   ".filter input,.filter select{font:inherit;padding:2px 6px}\n</style></head><body>\n",
-		       verdicts[v], colors[v]);
+		       ats_verdict_name((ats_verdict)v), colors[v]);
 	ats_buf_printf(&b, "<h1>atscheck fleet summary <span class=badge>%s</span></h1>\n"
-			   "<p class=muted>%lld devices at ", verdicts[v], total);
-	esc(&b, ats_json_str(r, "at"));
+			   "<p class=muted>%lld devices at ", ats_verdict_name((ats_verdict)v), total);
+	ats_buf_put_markup(&b, ats_json_str(r, "at"));
 	ats_buf_printf(&b, " &middot; %lld report files read, %lld superseded by a newer report of "
 			   "the same device, %lld unreadable, %lld "
 			   "partial &middot; expiry horizon %lld days</p>\n",
-		       num(files, "read"), num(files, "superseded"), num(files, "unreadable"),
-		       num(files, "partial"), num(r, "horizon_days"));
+		       ats_json_int(files, "read"), ats_json_int(files, "superseded"), ats_json_int(files, "unreadable"),
+		       ats_json_int(files, "partial"), ats_json_int(r, "horizon_days"));
 	const json_t *rt = json_object_get(r, "report_time");
-	long long fut = num(json_object_get(rt, "future"), "reports");
-	long long none = num(json_object_get(rt, "missing"), "reports");
+	long long fut = ats_json_int(json_object_get(rt, "future"), "reports");
+	long long none = ats_json_int(json_object_get(rt, "missing"), "reports");
 	if (fut || none)
 		ats_buf_printf(&b, "<p>%lld report%s dated after this summary's time and %lld with no time "
 				   "at all: for those, the time their file was written stands in.</p>\n",
@@ -259,16 +233,16 @@ char *ats_merge_html(const json_t *r)
 	if (json_array_size(a)) {
 		ats_buf_printf(&b, "<table><tr><th>severity</th><th>devices</th><th>cause and fix</th></tr>\n");
 		json_array_foreach(a, i, e) {
-			int k = vidx(ats_json_str(e, "severity"));
+			int k = (int)ats_status_verdict(ats_json_str(e, "severity"));
 			ats_buf_printf(&b, "<tr><td style=\"color:%s\">%s</td><td class=n>%lld</td><td>",
-				       colors[k], verdicts[k], num(e, "devices"));
-			esc(&b, ats_json_str(e, "cause"));
+				       colors[k], ats_verdict_name((ats_verdict)k), ats_json_int(e, "devices"));
+			ats_buf_put_markup(&b, ats_json_str(e, "cause"));
 			if (*ats_json_str(e, "fix")) {
 				ats_buf_printf(&b, "<br><span class=muted>fix: <code>");
-				esc(&b, ats_json_str(e, "fix"));
+				ats_buf_put_markup(&b, ats_json_str(e, "fix"));
 				ats_buf_printf(&b, "</code></span>");
 			}
-			devices(&b, json_object_get(e, "device_ids"), num(e, "devices"));
+			devices(&b, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 			ats_buf_printf(&b, "</td></tr>\n");
 		}
 		ats_buf_printf(&b, "</table>\n");
@@ -279,15 +253,15 @@ char *ats_merge_html(const json_t *r)
 				   "<th>devices</th><th></th></tr>\n");
 		json_array_foreach(a, i, e) {
 			ats_buf_printf(&b, "<tr><td>");
-			esc(&b, ats_json_str(e, "ca"));
-			ats_buf_printf(&b, "</td><td class=n>%lld</td><td>", num(e, "devices"));
-			devices(&b, json_object_get(e, "device_ids"), num(e, "devices"));
+			ats_buf_put_markup(&b, ats_json_str(e, "ca"));
+			ats_buf_printf(&b, "</td><td class=n>%lld</td><td>", ats_json_int(e, "devices"));
+			devices(&b, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 			ats_buf_printf(&b, "</td></tr>\n");
 		}
 		ats_buf_printf(&b, "</table>\n");
 	}
 
-	ats_buf_printf(&b, "<h2>Expiring within %lld days</h2>\n", num(r, "horizon_days"));
+	ats_buf_printf(&b, "<h2>Expiring within %lld days</h2>\n", ats_json_int(r, "horizon_days"));
 	if (!json_array_size(a = json_object_get(r, "expiring")))
 		ats_buf_printf(&b, "<p>Nothing a device relies on expires within the horizon.</p>\n");
 	else
@@ -295,10 +269,10 @@ char *ats_merge_html(const json_t *r)
 				   "<th></th></tr>\n");
 	json_array_foreach(a, i, e) {
 		ats_buf_printf(&b, "<tr><td>");
-		esc(&b, ats_json_str(e, "name"));
+		ats_buf_put_markup(&b, ats_json_str(e, "name"));
 		ats_buf_printf(&b, "</td><td>%.10s</td><td class=n>%lld</td><td>",
-			       ats_json_str(e, "first_not_after"), num(e, "devices"));
-		devices(&b, json_object_get(e, "device_ids"), num(e, "devices"));
+			       ats_json_str(e, "first_not_after"), ats_json_int(e, "devices"));
+		devices(&b, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 		ats_buf_printf(&b, "</td></tr>\n");
 	}
 	if (json_array_size(a))
@@ -306,15 +280,15 @@ char *ats_merge_html(const json_t *r)
 
 	const json_t *st = json_object_get(r, "stale");
 	ats_buf_printf(&b, "<h2 id=stale>Stale devices: no report for more than %lld days</h2>\n",
-		       num(r, "stale_days"));
-	if (!num(st, "devices")) {
+		       ats_json_int(r, "stale_days"));
+	if (!ats_json_int(st, "devices")) {
 		ats_buf_printf(&b, "<p>None: every device reported since %.10s.</p>\n",
 			       ats_json_str(st, "before"));
 	} else {
 		ats_buf_printf(&b, "<p><b>%lld device%s</b> sent no report since %.10s; the longest silent "
-				   "first:</p>\n", num(st, "devices"), num(st, "devices") == 1 ? "" : "s",
+				   "first:</p>\n", ats_json_int(st, "devices"), ats_json_int(st, "devices") == 1 ? "" : "s",
 			       ats_json_str(st, "before"));
-		devices(&b, json_object_get(st, "device_ids"), num(st, "devices"));
+		devices(&b, json_object_get(st, "device_ids"), ats_json_int(st, "devices"));
 		ats_buf_printf(&b, "<p class=muted>All of them: choose <i>stale only</i> in the device "
 				   "table.</p>\n");
 	}
@@ -329,12 +303,12 @@ char *ats_merge_html(const json_t *r)
 			if (strcmp(ats_json_str(e, "version"), "(not in the report)") == 0) {
 				/* an audit does not load libcurl, so its report cannot say which it is */
 				ats_buf_printf(&b, "<span class=muted>not recorded in the reports of %lld "
-						   "device%s</span>", num(e, "devices"),
-					       num(e, "devices") == 1 ? "" : "s");
+						   "device%s</span>", ats_json_int(e, "devices"),
+					       ats_json_int(e, "devices") == 1 ? "" : "s");
 				continue;
 			}
-			esc(&b, ats_json_str(e, "version"));
-			ats_buf_printf(&b, ": %lld device%s", num(e, "devices"), num(e, "devices") == 1 ? "" : "s");
+			ats_buf_put_markup(&b, ats_json_str(e, "version"));
+			ats_buf_printf(&b, ": %lld device%s", ats_json_int(e, "devices"), ats_json_int(e, "devices") == 1 ? "" : "s");
 		}
 		ats_buf_printf(&b, "</td></tr>\n");
 	}
@@ -342,13 +316,13 @@ char *ats_merge_html(const json_t *r)
 
 	if (base) {
 		ats_buf_printf(&b, "<h2>Since the baseline</h2>\n<p>");
-		esc(&b, ats_json_str(base, "file"));
+		ats_buf_put_markup(&b, ats_json_str(base, "file"));
 		ats_buf_printf(&b, ": <b>%lld worse</b>, %lld better, %lld unchanged, %lld new, %lld gone</p>\n",
-			       num(base, "worse_devices"), num(base, "better"), num(base, "unchanged"),
-			       num(base, "new"), num(base, "gone_devices"));
-		if (num(base, "gone_devices")) {
+			       ats_json_int(base, "worse_devices"), ats_json_int(base, "better"), ats_json_int(base, "unchanged"),
+			       ats_json_int(base, "new"), ats_json_int(base, "gone_devices"));
+		if (ats_json_int(base, "gone_devices")) {
 			ats_buf_printf(&b, "<p>Present in the baseline, absent now:</p>");
-			devices(&b, json_object_get(base, "gone"), num(base, "gone_devices"));
+			devices(&b, json_object_get(base, "gone"), ats_json_int(base, "gone_devices"));
 		}
 		if (json_array_size(json_object_get(base, "worse")))
 			ats_buf_printf(&b, "<table><tr><th>device</th><th>before</th><th>after</th>"
@@ -359,12 +333,12 @@ char *ats_merge_html(const json_t *r)
 			if (i == SHOW)
 				break;
 			ats_buf_printf(&b, "<tr><td>");
-			esc(&b, ats_json_str(e, "device"));
+			ats_buf_put_markup(&b, ats_json_str(e, "device"));
 			ats_buf_printf(&b, "</td><td>%s</td><td>%s</td><td>", ats_json_str(e, "before"),
 				       ats_json_str(e, "after"));
 			json_array_foreach(json_object_get(e, "new_causes"), j, c) {
 				ats_buf_printf(&b, "%s", j ? "<br>" : "");
-				esc(&b, json_string_value(c));
+				ats_buf_put_markup(&b, json_string_value(c));
 			}
 			ats_buf_printf(&b, "</td></tr>\n");
 		}
@@ -374,14 +348,14 @@ char *ats_merge_html(const json_t *r)
 
 	if (json_array_size(a = json_object_get(r, "bad_files"))) {
 		ats_buf_printf(&b, "<h2>Report files not used (%lld)</h2>\n<ul>\n",
-			       num(files, "unreadable") + num(files, "partial"));
+			       ats_json_int(files, "unreadable") + ats_json_int(files, "partial"));
 		json_array_foreach(a, i, e) {
 			if (i == SHOW)
 				break;
 			ats_buf_printf(&b, "<li><code>");
-			esc(&b, ats_json_str(e, "file"));
+			ats_buf_put_markup(&b, ats_json_str(e, "file"));
 			ats_buf_printf(&b, "</code> (%s): ", ats_json_str(e, "kind"));
-			esc(&b, ats_json_str(e, "error"));
+			ats_buf_put_markup(&b, ats_json_str(e, "error"));
 			ats_buf_printf(&b, "</li>\n");
 		}
 		ats_buf_printf(&b, "</ul>\n");

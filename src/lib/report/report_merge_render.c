@@ -2,13 +2,13 @@
  * wiki page). Long device lists are cut to the first few with a count; JSON has them all. */
 #include "report/report_merge.h"
 #include "base/strbuf.h"
+#include "report/tree.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define SHOW 8 /* devices named per line before "and N more" */
 
-static const char *const verdicts[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 typedef struct style {
 	bool md;
@@ -31,19 +31,6 @@ static style style_for(bool md, const ats_render_opts *o)
 		s.off = "\033[0m";
 	}
 	return s;
-}
-
-static int vidx(const char *v)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(v, verdicts[i]) == 0)
-			return i;
-	return 3;
-}
-
-static long long num(const json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
 }
 
 /* Markdown table cells and text: a '|' would end the cell. */
@@ -93,7 +80,7 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 {
 	const json_t *files = json_object_get(r, "files"), *bv = json_object_get(r, "by_verdict");
 	const json_t *a, *e, *base = json_object_get(r, "baseline");
-	long long total = num(files, "devices");
+	long long total = ats_json_int(files, "devices");
 	size_t i;
 
 	if (s->md)
@@ -103,11 +90,11 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 	ats_buf_printf(b, "%lld devices at %s (%lld report files read, %lld superseded by a newer "
 			  "report of the same device, %lld unreadable, %lld partial); expiry horizon "
 			  "%lld days\n",
-		       total, ats_json_str(r, "at"), num(files, "read"), num(files, "superseded"),
-		       num(files, "unreadable"), num(files, "partial"), num(r, "horizon_days"));
+		       total, ats_json_str(r, "at"), ats_json_int(files, "read"), ats_json_int(files, "superseded"),
+		       ats_json_int(files, "unreadable"), ats_json_int(files, "partial"), ats_json_int(r, "horizon_days"));
 	const json_t *rt = json_object_get(r, "report_time");
-	long long fut = num(json_object_get(rt, "future"), "reports");
-	long long none = num(json_object_get(rt, "missing"), "reports");
+	long long fut = ats_json_int(json_object_get(rt, "future"), "reports");
+	long long none = ats_json_int(json_object_get(rt, "missing"), "reports");
 	if (fut || none)
 		ats_buf_printf(b, "%lld reports dated after %s and %lld with no time: their file's time "
 				  "was used\n", fut, ats_json_str(r, "at"), none);
@@ -116,12 +103,12 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 	if (s->md)
 		ats_buf_printf(b, "| verdict | devices | share |\n|---|---:|---:|\n");
 	for (int k = 0; k < 4; k++) {
-		long long n = num(bv, verdicts[k]);
+		long long n = ats_json_int(bv, ats_verdict_name((ats_verdict)k));
 		double pct = total ? 100.0 * (double)n / (double)total : 0;
 		if (s->md) {
-			ats_buf_printf(b, "| %s | %lld | %.1f%% |\n", verdicts[k], n, pct);
+			ats_buf_printf(b, "| %s | %lld | %.1f%% |\n", ats_verdict_name((ats_verdict)k), n, pct);
 		} else {
-			ats_buf_printf(b, "  %s%-9s%s %8lld  ", s->on[k], verdicts[k], s->off, n);
+			ats_buf_printf(b, "  %s%-9s%s %8lld  ", s->on[k], ats_verdict_name((ats_verdict)k), s->off, n);
 			bar(b, n, total);
 			ats_buf_printf(b, " %5.1f%%\n", pct);
 		}
@@ -131,23 +118,23 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 	if (!json_array_size(json_object_get(r, "causes")))
 		ats_buf_printf(b, "%snone%s\n", s->md ? "" : "  ", "");
 	json_array_foreach(json_object_get(r, "causes"), i, e) {
-		int k = vidx(ats_json_str(e, "severity"));
+		int k = (int)ats_status_verdict(ats_json_str(e, "severity"));
 		if (s->md) {
-			ats_buf_printf(b, "- **%s**, %lld devices: ", verdicts[k], num(e, "devices"));
+			ats_buf_printf(b, "- **%s**, %lld devices: ", ats_verdict_name((ats_verdict)k), ats_json_int(e, "devices"));
 			cell(b, s, ats_json_str(e, "cause"));
 			if (*ats_json_str(e, "fix")) {
 				ats_buf_printf(b, "\n  - fix: `%s`", ats_json_str(e, "fix"));
 			}
 			ats_buf_printf(b, "\n  - devices: ");
 		} else {
-			ats_buf_printf(b, "  %s%-8s%s %6lld  %s\n", s->on[k], verdicts[k], s->off,
-				       num(e, "devices"), ats_json_str(e, "cause"));
+			ats_buf_printf(b, "  %s%-8s%s %6lld  %s\n", s->on[k], ats_verdict_name((ats_verdict)k), s->off,
+				       ats_json_int(e, "devices"), ats_json_str(e, "cause"));
 			if (*ats_json_str(e, "fix"))
 				ats_buf_printf(b, "                  %sfix:%s %s\n", s->dim, s->off,
 					       ats_json_str(e, "fix"));
 			ats_buf_printf(b, "                  %sdevices:%s ", s->dim, s->off);
 		}
-		device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
+		device_list(b, s, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 		ats_buf_printf(b, "\n");
 	}
 
@@ -157,12 +144,12 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 			ats_buf_printf(b, "| CA | devices | which |\n|---|---:|---|\n");
 		json_array_foreach(a, i, e) {
 			if (s->md) {
-				ats_buf_printf(b, "| %s | %lld | ", ats_json_str(e, "ca"), num(e, "devices"));
-				device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
+				ats_buf_printf(b, "| %s | %lld | ", ats_json_str(e, "ca"), ats_json_int(e, "devices"));
+				device_list(b, s, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 				ats_buf_printf(b, " |\n");
 			} else {
-				ats_buf_printf(b, "  %-52s %6lld  ", ats_json_str(e, "ca"), num(e, "devices"));
-				device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
+				ats_buf_printf(b, "  %-52s %6lld  ", ats_json_str(e, "ca"), ats_json_int(e, "devices"));
+				device_list(b, s, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 				ats_buf_printf(b, "\n");
 			}
 		}
@@ -171,27 +158,27 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 	const json_t *st = json_object_get(r, "stale");
 	char title[96];
 	snprintf(title, sizeof(title), "Stale devices (newest report more than %lld days old)",
-		 num(r, "stale_days"));
+		 ats_json_int(r, "stale_days"));
 	heading(b, s, title);
-	if (!num(st, "devices"))
+	if (!ats_json_int(st, "devices"))
 		ats_buf_printf(b, "%snone: every device reported since %.10s\n", s->md ? "" : "  ",
 			       ats_json_str(st, "before"));
 	else {
 		ats_buf_printf(b, "%s%lld devices, the longest silent first: ", s->md ? "" : "  ",
-			       num(st, "devices"));
-		device_list(b, s, json_object_get(st, "device_ids"), num(st, "devices"));
+			       ats_json_int(st, "devices"));
+		device_list(b, s, json_object_get(st, "device_ids"), ats_json_int(st, "devices"));
 		ats_buf_printf(b, "\n");
 	}
 
 	heading(b, s, "Expiring within the horizon");
 	if (!json_array_size(a = json_object_get(r, "expiring")))
 		ats_buf_printf(b, "%snothing expires within %lld days\n", s->md ? "" : "  ",
-			       num(r, "horizon_days"));
+			       ats_json_int(r, "horizon_days"));
 	json_array_foreach(a, i, e) {
 		ats_buf_printf(b, s->md ? "- %s: first on %.10s, %lld devices (" : "  %-52s %.10s %6lld  (",
 			       ats_json_str(e, "name"), ats_json_str(e, "first_not_after"),
-			       num(e, "devices"));
-		device_list(b, s, json_object_get(e, "device_ids"), num(e, "devices"));
+			       ats_json_int(e, "devices"));
+		device_list(b, s, json_object_get(e, "device_ids"), ats_json_int(e, "devices"));
 		ats_buf_printf(b, ")\n");
 	}
 
@@ -203,10 +190,10 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		json_array_foreach(json_object_get(json_object_get(r, "versions"), comps[c][0]), i, e) {
 			if (strcmp(ats_json_str(e, "version"), "(not in the report)") == 0)
 				ats_buf_printf(b, "%snot recorded in the reports of %lld devices", i ? ", " : "",
-					       num(e, "devices"));
+					       ats_json_int(e, "devices"));
 			else
 				ats_buf_printf(b, "%s%s (%lld)", i ? ", " : "", ats_json_str(e, "version"),
-					       num(e, "devices"));
+					       ats_json_int(e, "devices"));
 		}
 		ats_buf_printf(b, "\n");
 	}
@@ -214,9 +201,9 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 	if (base) {
 		heading(b, s, "Since the baseline");
 		ats_buf_printf(b, "%s%s: %lld worse, %lld better, %lld unchanged, %lld new, %lld gone\n",
-			       s->md ? "" : "  ", ats_json_str(base, "file"), num(base, "worse_devices"),
-			       num(base, "better"), num(base, "unchanged"), num(base, "new"),
-			       num(base, "gone_devices"));
+			       s->md ? "" : "  ", ats_json_str(base, "file"), ats_json_int(base, "worse_devices"),
+			       ats_json_int(base, "better"), ats_json_int(base, "unchanged"), ats_json_int(base, "new"),
+			       ats_json_int(base, "gone_devices"));
 		json_array_foreach(json_object_get(base, "worse"), i, e) {
 			size_t j;
 			json_t *c;
@@ -232,14 +219,14 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 		}
 		if (json_array_size(json_object_get(base, "gone"))) {
 			ats_buf_printf(b, "%sgone: ", s->md ? "- " : "  ");
-			device_list(b, s, json_object_get(base, "gone"), num(base, "gone_devices"));
+			device_list(b, s, json_object_get(base, "gone"), ats_json_int(base, "gone_devices"));
 			ats_buf_printf(b, "\n");
 		}
 	}
 
 	if (json_array_size(a = json_object_get(r, "bad_files"))) {
 		snprintf(title, sizeof(title), "Report files not used (%lld%s)",
-			 num(files, "unreadable") + num(files, "partial"),
+			 ats_json_int(files, "unreadable") + ats_json_int(files, "partial"),
 			 json_is_false(json_object_get(r, "bad_files_complete")) ? ", the first by name below" : "");
 		heading(b, s, title);
 		json_array_foreach(a, i, e) {
@@ -249,9 +236,9 @@ static void render(ats_buf *b, const json_t *r, const style *s)
 			ats_buf_printf(b, "\n");
 		}
 	}
-	int k = vidx(ats_json_str(r, "verdict"));
-	ats_buf_printf(b, "\n%sFleet verdict: %s%s%s%s (exit %lld)\n", s->bold, s->on[k], verdicts[k],
-		       s->off, s->md ? "**" : "", num(r, "exit_code"));
+	int k = (int)ats_status_verdict(ats_json_str(r, "verdict"));
+	ats_buf_printf(b, "\n%sFleet verdict: %s%s%s%s (exit %lld)\n", s->bold, s->on[k], ats_verdict_name((ats_verdict)k),
+		       s->off, s->md ? "**" : "", ats_json_int(r, "exit_code"));
 }
 
 char *ats_merge_text(const json_t *r, const ats_render_opts *o)

@@ -5,11 +5,6 @@
 
 void ats_text_footer(ats_buf *b, const json_t *r, const ats_render_opts *o); /* report_text.c */
 
-static long long num(const json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
 static const char *status_color(const ats_render_opts *o, const char *st)
 {
 	if (!o || !o->color)
@@ -54,8 +49,8 @@ static void verify_dir(ats_buf *b, const json_t *r, const ats_render_opts *o)
 	const json_t *s = json_object_get(r, "summary");
 	ats_buf_printf(b, "atscheck dha verify --dir %s at %s\n", ats_json_str(r, "dir"), ats_json_str(r, "at"));
 	ats_buf_printf(b, "  %lld devices: %lld OK, %lld WARNING, %lld CRITICAL, %lld unreadable\n",
-		       num(s, "devices"), num(s, "ok"), num(s, "warning"), num(s, "critical"),
-		       num(s, "unreadable"));
+		       ats_json_int(s, "devices"), ats_json_int(s, "ok"), ats_json_int(s, "warning"), ats_json_int(s, "critical"),
+		       ats_json_int(s, "unreadable"));
 	(void)o;
 }
 
@@ -67,17 +62,17 @@ static void provision(ats_buf *b, const json_t *r)
 	ats_buf_printf(b, "atscheck dha provision into %s\n", ats_json_str(r, "out"));
 	ats_buf_printf(b, "  DAK           %s\n", ats_json_str(dak, "subject"));
 	ats_buf_printf(b, "  certificates  %s to %s (%lld days)\n", ats_json_str(r, "not_before"),
-		       ats_json_str(r, "not_after"), num(r, "days"));
+		       ats_json_str(r, "not_after"), ats_json_int(r, "days"));
 	ats_buf_printf(b,
 		       "  devices       %lld requested: %lld made, %lld already done, %lld recovered, "
 		       "%lld being made by another run, %lld failed\n",
-		       num(d, "requested"), num(d, "made"), num(d, "already_done"), num(d, "recovered"),
-		       num(d, "in_progress_elsewhere"), num(d, "failed"));
+		       ats_json_int(d, "requested"), ats_json_int(d, "made"), ats_json_int(d, "already_done"), ats_json_int(d, "recovered"),
+		       ats_json_int(d, "in_progress_elsewhere"), ats_json_int(d, "failed"));
 	ats_buf_printf(b, "  control log   %s, %s (%lld devices)\n", ats_json_str(log, "csv"), ats_json_str(log, "jsonl"),
-		       num(log, "records"));
-	if (secs > 0 && num(d, "made"))
+		       ats_json_int(log, "records"));
+	if (secs > 0 && ats_json_int(d, "made"))
 		ats_buf_printf(b, "  speed         %lld devices in %.2f s (%.0f devices/s, %lld threads)\n",
-			       num(d, "made"), secs, (double)num(d, "made") / secs, num(r, "jobs"));
+			       ats_json_int(d, "made"), secs, (double)ats_json_int(d, "made") / secs, ats_json_int(r, "jobs"));
 }
 
 int ats_report_text_dha(ats_buf *b, const json_t *r, const ats_render_opts *o)

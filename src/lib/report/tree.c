@@ -95,6 +95,11 @@ const char *ats_json_str(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
+long long ats_json_int(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
 time_t ats_report_at(const json_t *r)
 {
 	time_t t;

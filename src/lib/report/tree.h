@@ -39,6 +39,8 @@ void ats_report_stamp(json_t *report, const char *device_id, const char *machine
 
 /* For renderers: o[k] as a string, "" when absent or not a string. */
 const char *ats_json_str(const json_t *o, const char *k);
+/* o[k] as an integer, 0 when absent or not one. */
+long long ats_json_int(const json_t *o, const char *k);
 /* The moment a report judged ("at"), or -1 when it has none. */
 time_t ats_report_at(const json_t *report);
 /* What a "checks" status or a verdict word says: pass/ok -> OK, warn/warning -> WARNING,
