@@ -20,6 +20,31 @@ trap _cleanup EXIT
 pass() { _passed=$((_passed + 1)); echo "ok - $*"; }
 fail() { _failed=$((_failed + 1)); echo "FAIL - $*"; }
 
+# jq -e passes on empty input (jq 1.6 exits 0 having read nothing), so a check on the output of a
+# command that printed nothing would pass. Here `jq -e` fails on an empty input file or an empty
+# standard input, saying so; every other use is jq's own.
+jq() {
+  if [ "${1:-}" != -e ]; then command jq "$@"; return; fi
+  local a files=0 args=() n=0
+  for a in "${@:2}"; do
+    if [ -e "$a" ] && [ ! -d "$a" ] && [ ! -f "$a" ]; then # a pipe (<(command)): read it once
+      n=$((n + 1))
+      cat "$a" > "$T/.jq-input.$n"
+      a="$T/.jq-input.$n"
+    fi
+    if [ -f "$a" ]; then
+      files=$((files + 1))
+      if [ ! -s "$a" ]; then echo "jq -e: ${a} is empty" >&2; return 1; fi
+    fi
+    args+=("$a")
+  done
+  if [ "$files" -gt 0 ]; then command jq -e "${args[@]}"; return; fi
+  local in
+  in=$(cat; echo x) && in=${in%x}
+  if [ -z "${in//[[:space:]]/}" ]; then echo "jq -e: empty input" >&2; return 1; fi
+  printf '%s' "$in" | command jq -e "${args[@]}"
+}
+
 # check "description" command...   : passes when the command succeeds
 check() { local d=$1; shift; if "$@" >/dev/null; then pass "$d"; else fail "$d"; fi; }
 
