@@ -18,8 +18,8 @@ L=$T/lab
 make_ats_lab "$L" || { echo "could not make the lab"; exit 1; }
 "$ATSCHECK" serve --ats-roots-lab "$L" --listen 127.0.0.1:0 --quiet >"$T/serve.out" 2>/dev/null &
 spid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+. "$ATS_SOURCE_DIR/tests/lib/listen.sh"
+port=$(listen_port "$T/serve.out")
 [ -n "$port" ] || { echo "serve did not start"; exit 1; }
 mapfile -t RES < <(ats_lab_resolve 127.0.0.1 "$port")
 cat /etc/ssl/certs/ca-certificates.crt "$L/roots.pem" > "$T/system-plus.pem" 2>/dev/null || cp "$L/roots.pem" "$T/system-plus.pem"

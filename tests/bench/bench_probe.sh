@@ -17,8 +17,8 @@ d=$T/pki/good
 "$ATSCHECK" serve --cert "$d/server-cert.pem" --key "$d/server.key" --chain "$d/server-chain.pem" \
   --listen 127.0.0.1:0 --quiet >"$T/serve.out" 2>/dev/null &
 spid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+. "$ATS_SOURCE_DIR/tests/lib/listen.sh"
+port=$(listen_port "$T/serve.out")
 [ -n "$port" ] || { echo "serve did not start"; exit 1; }
 url="https://localhost:$port/"; res="localhost:$port:127.0.0.1"
 cat /etc/ssl/certs/ca-certificates.crt "$d/trust.pem" > "$T/system-plus.pem" 2>/dev/null || cp "$d/trust.pem" "$T/system-plus.pem"

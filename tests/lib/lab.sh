@@ -8,6 +8,8 @@
 #                    (device then DAK), as a manufacturer ships it.
 MKPKI=${MKPKI:-$ATS_BUILD_DIR/tests/mkpki}
 
+. "$ATS_SOURCE_DIR/tests/lib/listen.sh"
+
 lab_serve() {
   "$MKPKI" "$T/pki" "$ATS_SOURCE_DIR/tests/scenarios/good.scn" > "$T/mkpki.out" 2>&1 ||
     { fail "mkpki: $(head -3 "$T/mkpki.out")"; return 1; }
@@ -15,8 +17,7 @@ lab_serve() {
   "$ATSCHECK" serve --cert "$g/server-cert.pem" --key "$g/server.key" --chain "$g/server-chain.pem" \
     --listen 127.0.0.1:0 --quiet > "$T/serve.out" 2> "$T/serve.err" &
   _pids+=($!)
-  for _ in $(seq 1 100); do grep -q "listening on" "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/serve.out")
+  port=$(listen_port "$T/serve.out")
   [ -n "$port" ] || { fail "atscheck serve did not start: $(head -3 "$T/serve.err")"; return 1; }
   P=(--endpoint "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --lab-roots "$g/lab.pem" --timeout 3)
 }
