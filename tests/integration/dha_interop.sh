@@ -195,6 +195,16 @@ for j in 1 2 4; do
   expect_exit 2 "--dir of a nested tree (one certificate four times: a shared serial), $j threads" "$ATSCHECK" dha verify --dir nest --jobs $j --format json
   check "every device found, in path order ($j threads)" jq -e '[.devices[].file] == ["nest/certificate.pem", "nest/l1/certificate.pem", "nest/l1/l2/dev/certificate.pem", "nest/zz/certificate.pem"]' "$T/out"
 done
+# Files larger than the walk's read buffers (8 KiB): text before the certificates, a key file
+# with a long comment. Read whole the other way, the same verdict.
+mkdir -p padded/dev
+{ head -c 12000 /dev/zero | tr '\0' 'x' | fold -w 64; echo; cat "${devs[0]}/certificate.pem"; } > padded/dev/certificate.pem
+{ head -c 9000 /dev/zero | tr '\0' '#' | fold -w 64; echo; cat "${devs[0]}/private_key.pem"; } > padded/dev/private_key.pem
+expect_exit 0 "--dir with a 12 KB certificate.pem and a 9 KB key file: OK" "$ATSCHECK" dha verify --dir padded --format json
+check "the key was checked, and matched" jq -e '.summary.ok == 1' "$T/out"
+cp "${devs[1]}/private_key.pem" padded/dev/private_key.pem
+expect_exit 2 "... and another device's key beside it: CRITICAL" "$ATSCHECK" dha verify --dir padded --format json
+check "named: private-key" jq -e '[.problems[].message] | any(test("private-key"))' "$T/out"
 expect_exit 3 "--dir of nothing: UNKNOWN" "$ATSCHECK" dha verify --dir dakdir
 expect_exit 3 "verify with no file: usage" "$ATSCHECK" dha verify
 expect_exit 3 "unknown subcommand" "$ATSCHECK" dha frobnicate

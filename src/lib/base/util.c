@@ -93,6 +93,29 @@ out:
 	return rc;
 }
 
+int ats_file_read_listed(const char *path, const char *label, unsigned char *buf, size_t cap,
+			 unsigned char **data, size_t *len, ats_err *err)
+{
+	/* O_NONBLOCK: if it became a FIFO since the listing, the open and the read return at once. */
+	int fd = cap > 1 ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+	ssize_t r = -1;
+	if (fd >= 0) {
+		do
+			r = read(fd, buf, cap - 1);
+		while (r < 0 && errno == EINTR);
+		close(fd);
+	}
+	if (r > 0 && (size_t)r < cap - 1) {
+		buf[r] = '\0';
+		*data = buf;
+		*len = (size_t)r;
+		return 0;
+	}
+	/* Larger than buf, empty, unreadable, or not what the listing said: the careful way, which
+	 * also says what it is. */
+	return ats_file_read(path, label, data, len, err);
+}
+
 void ats_dir_sync(const char *path)
 {
 	char *copy = strdup(path);

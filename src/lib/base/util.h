@@ -23,6 +23,14 @@ int ats_file_open_regular(const char *path, const char *label, struct stat *st, 
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
 		  ats_err *err);
 
+/* A file a directory listing has just named a regular file (readdir's d_type), read whole into
+ * buf when it fits: one open, one read, one close (no fstat: a short read of a regular file is
+ * its end). *data is buf, or a malloc'd copy read the careful way (ats_file_read) when the file
+ * fills buf or the first read shows it is not a regular file after all; free it when it is not
+ * buf. Same messages and limits as ats_file_read. */
+int ats_file_read_listed(const char *path, const char *label, unsigned char *buf, size_t cap,
+			 unsigned char **data, size_t *len, ats_err *err);
+
 /* Writes data to path through a temporary file in the same directory, fsync and rename, so a
  * reader sees the old content or the new, never a part. mode applies to the new file. */
 int ats_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

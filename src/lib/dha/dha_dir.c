@@ -195,6 +195,7 @@ static void *dir_worker(void *arg)
 		return NULL; /* more threads than lanes: the others do the work */
 	lane *l = &r->lanes[li];
 	dha_worker_init(&w, r->b);
+	w.listed = true; /* the walk read each file's type */
 	while ((i = atomic_fetch_add(&r->next, 1)) < r->tasks.n + r->root_dev.n) {
 		if (i >= r->tasks.n) { /* the root's own device */
 			check_one(&w, l, &r->root_dev.v[i - r->tasks.n]);

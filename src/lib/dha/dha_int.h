@@ -47,6 +47,8 @@ typedef struct dha_worker {
 	dha_dak *dak;
 	EVP_PKEY_CTX *vctx; /* verify, SHA-256, the DAK's key; NULL until a device needs it */
 	ats_key_checker *kc;
+	bool listed; /* the files are ones a directory listing named regular (verify --dir) */
+	unsigned char buf[3][8192]; /* their bytes, when they fit */
 } dha_worker;
 
 void dha_worker_init(dha_worker *w, dha_batch *b);

@@ -133,21 +133,19 @@ static int scalar_is_point(ats_key_checker *kc, const unsigned char scalar[32],
 	return r;
 }
 
-int ats_key_matches_point(ats_key_checker *kc, const char *path, const char *label,
-			  const unsigned char point[ATS_P256_POINT_LEN], bool *match,
-			  const char **why, ats_err *err)
+int ats_key_data_matches_point(ats_key_checker *kc, unsigned char *data, size_t len,
+			       const char *label, const unsigned char point[ATS_P256_POINT_LEN],
+			       bool *match, const char **why, ats_err *err)
 {
-	unsigned char *data = NULL, der[256], got[ATS_P256_POINT_LEN];
+	unsigned char der[256], got[ATS_P256_POINT_LEN];
 	const unsigned char *scalar, *pub;
-	size_t len = 0, n = 0;
+	size_t n = 0;
 	EVP_PKEY *k = NULL;
 	ats_key_checker *own = NULL;
-	int rc = ats_file_read(path, label, &data, &len, err), same;
+	int rc = 0, same;
 
 	*match = false;
 	*why = "";
-	if (rc != 0)
-		return rc;
 	if (!kc)
 		kc = own = ats_key_checker_new();
 	if (kc && pem_key_der(data, len, der, sizeof(der), &n) == 0 &&
@@ -159,7 +157,7 @@ int ats_key_matches_point(ats_key_checker *kc, const char *path, const char *lab
 	}
 	k = parse_key(data, len);
 	if (!k) {
-		rc = key_error(data, len, label ? label : path, err);
+		rc = key_error(data, len, label, err);
 		goto out;
 	}
 	if (ats_p256_raw(k, got, NULL) != 0) {
@@ -173,6 +171,21 @@ out:
 	EVP_PKEY_free(k);
 	ats_wipe(der, sizeof(der));
 	ats_wipe(data, len);
+	return rc;
+}
+
+int ats_key_matches_point(ats_key_checker *kc, const char *path, const char *label,
+			  const unsigned char point[ATS_P256_POINT_LEN], bool *match,
+			  const char **why, ats_err *err)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc = ats_file_read(path, label, &data, &len, err);
+	*match = false;
+	*why = "";
+	if (rc != 0)
+		return rc;
+	rc = ats_key_data_matches_point(kc, data, len, label ? label : path, point, match, why, err);
 	free(data);
 	return rc;
 }

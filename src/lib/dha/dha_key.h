@@ -26,5 +26,9 @@ void ats_key_checker_free(ats_key_checker *kc);
 int ats_key_matches_point(ats_key_checker *kc, const char *path, const char *label,
 			  const unsigned char point[ATS_P256_POINT_LEN], bool *match,
 			  const char **why, ats_err *err);
+/* The same for a key already read (data, len: the file's bytes; they are wiped). */
+int ats_key_data_matches_point(ats_key_checker *kc, unsigned char *data, size_t len,
+			       const char *label, const unsigned char point[ATS_P256_POINT_LEN],
+			       bool *match, const char **why, ats_err *err);
 
 #endif

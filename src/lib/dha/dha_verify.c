@@ -212,6 +212,22 @@ void dha_worker_free(dha_worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* Reads one of the device's files (slot: which of the worker's buffers): the listed way in a
+ * folder walk, else whole. Free *data when it is not the buffer. */
+static int read_file(dha_worker *w, int slot, const char *path, unsigned char **data, size_t *len,
+		     ats_err *err)
+{
+	if (w->listed)
+		return ats_file_read_listed(path, path, w->buf[slot], sizeof(w->buf[slot]), data, len, err);
+	return ats_file_read(path, path, data, len, err);
+}
+
+static void free_file(dha_worker *w, int slot, unsigned char *data)
+{
+	if (data != w->buf[slot])
+		free(data);
+}
+
 /* The verify context for the worker's DAK, made once per DAK. */
 static EVP_PKEY_CTX *dak_verifier(dha_worker *w)
 {
@@ -365,12 +381,12 @@ static void check_extensions(check *c, const ats_dha_cert *dev, const ats_dha_tm
 	set(c, ST_FAIL, NULL, "the extensions are in another order or encoding than [%s] makes", sect);
 }
 
-static void check_control_log(check *c, const char *path, const ats_dha_cert *dev)
+static void check_control_log(check *c, dha_worker *w, const char *path, const ats_dha_cert *dev)
 {
 	unsigned char *data = NULL, der[512];
 	size_t len = 0, n = 0;
 	ats_err err = {0};
-	if (ats_file_read(path, path, &data, &len, &err) != 0) {
+	if (read_file(w, 2, path, &data, &len, &err) != 0) {
 		set(c, ST_FAIL, NULL, "%s", err.msg);
 		return;
 	}
@@ -383,20 +399,27 @@ static void check_control_log(check *c, const char *path, const ats_dha_cert *de
 	else
 		set(c, ST_FAIL, "upload the control log made from this device's certificate",
 		    "%s is the public key of another device", path);
-	free(data);
+	free_file(w, 2, data);
 }
 
-static void check_private_key(check *c, ats_key_checker *kc, const char *path,
-			      const ats_dha_cert *dev)
+static void check_private_key(check *c, dha_worker *w, const char *path, const ats_dha_cert *dev)
 {
 	bool match = false;
 	const char *why = "";
+	unsigned char *data = NULL;
+	size_t len = 0;
 	ats_err err = {0};
+	int rc;
 	if (dev->point.n != ATS_P256_POINT_LEN) {
 		set(c, ST_SKIP, NULL, "not compared (the certificate's key is not P-256)");
 		return;
 	}
-	if (ats_key_matches_point(kc, path, path, dev->point.p, &match, &why, &err) != 0)
+	if ((rc = read_file(w, 1, path, &data, &len, &err)) == 0) /* the bytes are wiped by it */
+		rc = ats_key_data_matches_point(w->kc, data, len, path, dev->point.p, &match, &why, &err);
+	if (data != w->buf[1]) /* read the other way: the buffer may hold the start of the file */
+		ats_wipe(w->buf[1], sizeof(w->buf[1]));
+	free_file(w, 1, data);
+	if (rc != 0)
 		set(c, ST_FAIL, NULL, "%s", err.msg);
 	else if (match)
 		set(c, ST_PASS, NULL, "%s belongs to this certificate", path);
@@ -489,7 +512,7 @@ json_t *dha_verify_one(dha_worker *w, const char *path, const char *key, const c
 	snprintf(c[C_PRIVKEY].msg, sizeof(c[0].msg), "not checked (no --key)");
 	snprintf(c[C_CLKEY].msg, sizeof(c[0].msg), "not checked (no --control-log-key)");
 	snprintf(c[C_ANCHOR].msg, sizeof(c[0].msg), "not checked (no --anchor)");
-	if (ats_file_read(path, path, &data, &len, &err) != 0) {
+	if (read_file(w, 0, path, &data, &len, &err) != 0) {
 		snprintf(unknown, sizeof(unknown), "%s", err.msg);
 		goto unknown;
 	}
@@ -608,9 +631,9 @@ json_t *dha_verify_one(dha_worker *w, const char *path, const char *key, const c
 		}
 	}
 	if (key)
-		check_private_key(&c[C_PRIVKEY], w->kc, key, dev);
+		check_private_key(&c[C_PRIVKEY], w, key, dev);
 	if (clkey)
-		check_control_log(&c[C_CLKEY], clkey, dev);
+		check_control_log(&c[C_CLKEY], w, clkey, dev);
 
 	*v = ATS_VERDICT_OK;
 	for (int i = 0; i < NCHECK; i++)
@@ -633,7 +656,7 @@ unknown:
 out:
 	for (int i = 0; i < cs.n && i < MAX_CERTS; i++)
 		free(cs.der[i]);
-	free(data);
+	free_file(w, 0, data);
 	return r;
 }
 
