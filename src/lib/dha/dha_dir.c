@@ -231,7 +231,7 @@ static int gather(dir_run *r)
 	if (!(r->all = malloc((n ? n : 1) * sizeof(done_dev))))
 		oom = 1;
 	for (int i = 0; i < lanes; i++) {
-		if (r->all)
+		if (r->all && r->lanes[i].n)
 			memcpy(r->all + r->n, r->lanes[i].v, r->lanes[i].n * sizeof(done_dev));
 		else
 			for (size_t k = 0; k < r->lanes[i].n; k++) {
@@ -242,7 +242,7 @@ static int gather(dir_run *r)
 		free(r->lanes[i].v);
 		r->lanes[i].v = NULL;
 	}
-	if (r->all)
+	if (r->all && r->n > 1)
 		qsort(r->all, r->n, sizeof(done_dev), cmp_done);
 	return oom ? -1 : 0;
 }
@@ -355,7 +355,8 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot read it: %s", dir, strerror(errno));
 		goto out;
 	}
-	qsort(r.tasks.v, r.tasks.n, sizeof(entry), cmp_entry); /* the same order run to run */
+	if (r.tasks.n > 1)
+		qsort(r.tasks.v, r.tasks.n, sizeof(entry), cmp_entry); /* the same order run to run */
 	r.b = &b;
 	ats_par_progress pr = {o->progress, o->progress_ctx, &r.done, r.tasks.n + r.root_dev.n};
 	if (r.tasks.n + r.root_dev.n && ats_par_run(o->jobs, dir_worker, &r, &pr) != 0) {
