@@ -20,5 +20,5 @@ execute_process(
 if(NOT _rc EQUAL 0 OR NOT CPACK_DEBIAN_PACKAGE_DEPENDS)
   message(FATAL_ERROR "deb-depends: could not compute Depends for ${CPACK_ATS_BINARY}")
 endif()
-# libcurl is opened at run time, not linked (src/lib/base/curl_lazy.c): add it by name.
-string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libcurl4 (>= 7.88.0)")
+# libcurl and libzint are opened at run time, not linked: added by name (CMakeLists.txt).
+string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", ${CPACK_ATS_RUNTIME_DEPENDS}")

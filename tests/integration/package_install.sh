@@ -94,6 +94,12 @@ for f in "$fresh"/var/cache/apt/archives/*.deb; do
 done
 check "dpkg has atscheck $version installed" \
   test "$(inroot dpkg-query -W -f='${Status} ${Version}' atscheck)" = "install ok installed $version"
+# libcurl and libzint are opened at run time (no NEEDED entry for dpkg-shlibdeps to see): the
+# package's Depends must bring them.
+for lib in libcurl4 libzint2.11; do
+  check "$lib came with it (opened at run time, named in Depends)" \
+    test "$(inroot dpkg-query -W -f='${Status}' "$lib" 2>/dev/null)" = "install ok installed"
+done
 
 # The installed command, in that root.
 check "atscheck --version says $version" grep -qx "atscheck $version" <<<"$(inroot atscheck --version | head -1)"
