@@ -62,16 +62,24 @@ static int hex4(const char *s, unsigned *out)
 	return 0;
 }
 
+/* Well-formed UTF-8 as RFC 3629 has it (and jansson checks it): no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
 static int utf8_ok(const unsigned char *s, const unsigned char *e)
 {
 	while (s < e) {
 		unsigned char b = *s;
-		int n = b < 0x80 ? 0 : (b & 0xe0) == 0xc0 ? 1 : (b & 0xf0) == 0xe0 ? 2 : (b & 0xf8) == 0xf0 ? 3 : -1;
-		if (n < 0 || (n == 1 && b < 0xc2) || e - s <= n)
-			return n == 0;
-		for (int i = 1; i <= n; i++)
+		int n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : (b & 0xf0) == 0xe0 ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+		if (n < 0 || e - s <= n)
+			return 0;
+		unsigned long u = n == 0 ? b : n == 1 ? b & 0x1fu : n == 2 ? b & 0x0fu : b & 0x07u;
+		for (int i = 1; i <= n; i++) {
 			if ((s[i] & 0xc0) != 0x80)
 				return 0;
+			u = u << 6 | (s[i] & 0x3fu);
+		}
+		if ((n == 2 && u < 0x800) || (n == 3 && (u < 0x10000 || u > 0x10ffff)) ||
+		    (u >= 0xd800 && u <= 0xdfff))
+			return 0;
 		s += n + 1;
 	}
 	return 1;
