@@ -9,7 +9,7 @@ mkfifo -m 600 fifo600
 dha_lab || exit 1
 "$ATSCHECK" dha provision --config device.conf --dak-cert dak.pem --dak-key dak.key --count 1 --out dev >/dev/null
 cert=$(find dev -name certificate.pem | head -1)
-"$ATSCHECK" bundle export six >/dev/null && "$ATSCHECK" audit --bundle six/Amazon_Root_CA_1.pem --format json >r.json
+mkdir six && "$ATSCHECK" bundle export six >/dev/null && "$ATSCHECK" audit --bundle six/Amazon_Root_CA_1.pem --format json >r.json
 mkdir out
 # refused NAME cmd...: exit 3 within 10 s, one line on stderr naming the FIFO
 refused() {
@@ -42,4 +42,10 @@ for cmd in audit "install --dry-run"; do
   check "$cmd --root FILE: one line naming it" \
     bash -c "test \$(wc -l < '$T/err') -eq 1 && grep -q 'plainfile: not a directory' '$T/err' && ! grep -q CRITICAL '$T/out'"
 done
+# OpenSSL's configuration file is not the audit's to read (it says nothing of which CAs a store
+# holds): OPENSSL_CONF naming a FIFO with no writer would hang a reader of it.
+expect_exit "$(jq -r .exit_code r.json)" "audit with OPENSSL_CONF a FIFO: not read" env OPENSSL_CONF="$PWD/fifo" timeout 10 \
+  "$ATSCHECK" audit --bundle six/Amazon_Root_CA_1.pem --format json
+check "audit with OPENSSL_CONF a FIFO: the same audit" jq -e --slurpfile r r.json \
+  '.stores == $r[0].stores and .stores[0].cas[0].status == "present"' "$T/out"
 finish

@@ -246,3 +246,39 @@ Test(pem, any_line_width_reads_the_same_certificate)
 		free(pem);
 	}
 }
+
+/* A block bigger than the scanner's first buffer (a PKCS#7 bundle of 24 certificates, ~25 KB of
+ * DER), at 64 columns and as one line: every certificate read, in order, nothing reported. */
+Test(pem, block_larger_than_the_first_buffer)
+{
+	PKCS7 *p7 = PKCS7_new();
+	cr_assert(PKCS7_set_type(p7, NID_pkcs7_signed));
+	cr_assert(PKCS7_content_new(p7, NID_pkcs7_data));
+	for (int i = 0; i < 24; i++) {
+		X509 *x = tu_catalog_x509(i % 6);
+		cr_assert(PKCS7_add_certificate(p7, x));
+		X509_free(x);
+	}
+	unsigned char *der = NULL;
+	int n = i2d_PKCS7(p7, &der);
+	cr_assert_gt(n, 16384);
+	char *pem = malloc(ats_pem_encoded_len((size_t)n, "PKCS7"));
+	size_t len = ats_pem_encode(der, (size_t)n, "PKCS7", pem);
+	char *one = malloc(len + 1);
+	size_t on = 0;
+	for (size_t i = 0; i < len; i++) /* the body's newlines out, the markers' kept */
+		if (pem[i] != '\n' || (i + 1 < len && pem[i + 1] == '-') || (i > 0 && pem[i - 1] == '-'))
+			one[on++] = pem[i];
+	for (int form = 0; form < 2; form++) {
+		seen s = form ? scan(one, on) : scan(pem, len);
+		cr_assert_eq(s.problems, 0, "form %d: %s", form, s.msg[0]);
+		cr_assert_eq(s.certs, 24, "form %d", form);
+		for (int i = 0; i < 16; i++)
+			cr_assert_eq(memcmp(s.sha[i], ats_catalog_get(i % 6)->cert_sha256, 32), 0,
+				     "form %d, certificate %d", form, i);
+	}
+	free(one);
+	free(pem);
+	OPENSSL_free(der);
+	PKCS7_free(p7);
+}

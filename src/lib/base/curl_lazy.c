@@ -13,7 +13,9 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void *lib;
@@ -21,11 +23,26 @@ static char load_error[1024];
 static char chosen[4096]; /* ats_curl_use's file, or "" for the system's libcurl */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* libcurl4's OpenSSL flavour still brings GnuTLS along (through librtmp and libldap: rtmp:// and
+ * ldap:// URLs, which no transfer of atscheck's can take: CURLOPT_PROTOCOLS_STR is "https"), and
+ * GnuTLS initialises itself as it loads (p11-kit, its ASN.1 trees: 0.7 MB of a probe's 13).
+ * GNUTLS_NO_IMPLICIT_INIT is GnuTLS's own switch for a program that loads it without using it:
+ * set for the dlopen alone, when the environment had not set it (no thread of atscheck's runs
+ * yet when libcurl is loaded: probe, audit and --version are single-threaded until then). */
+static void *open_curl(const char *file)
+{
+	bool set = !getenv("GNUTLS_NO_IMPLICIT_INIT") && setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0) == 0;
+	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (set)
+		unsetenv("GNUTLS_NO_IMPLICIT_INIT");
+	return h;
+}
+
 static void load(void)
 {
 	static const char *names[] = {"libcurl.so.4", "libcurl.so"};
 	if (chosen[0]) {
-		if (!(lib = dlopen(chosen, RTLD_NOW | RTLD_LOCAL)))
+		if (!(lib = open_curl(chosen)))
 			snprintf(load_error, sizeof(load_error), "%s: cannot load: %s", chosen, dlerror());
 		else if (!dlsym(lib, "curl_version_info") || !dlsym(lib, "curl_multi_perform")) {
 			snprintf(load_error, sizeof(load_error), "%s: not a libcurl (no curl_version_info)",
@@ -36,7 +53,7 @@ static void load(void)
 		return;
 	}
 	for (size_t i = 0; !lib && i < sizeof(names) / sizeof(names[0]); i++)
-		lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+		lib = open_curl(names[i]);
 	if (!lib)
 		snprintf(load_error, sizeof(load_error), "cannot load libcurl: %s", dlerror());
 }

@@ -7,6 +7,8 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +123,29 @@ long ats_b64_plain_line(const char *p, size_t n, unsigned char *out)
 	return (long)(o - out);
 }
 
+/* At least more bytes free after used in *buf (grown, doubling); false when memory is out. */
+static bool room(unsigned char **buf, size_t *cap, size_t used, size_t more)
+{
+	if (more <= *cap - used)
+		return true;
+	if (more > SIZE_MAX / 2 - used)
+		return false;
+	unsigned char *g = realloc(*buf, 2 * (used + more));
+	if (!g)
+		return false;
+	*buf = g;
+	*cap = 2 * (used + more);
+	return true;
+}
+
 static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 {
 	const char *p = text, *end = text + len;
 	int lineno = 0, index = 0, found = 0;
-	unsigned char *buf = malloc(len / 4 * 3 + 64);
+	/* One block's DER at a time, grown to the largest block (a bundle's certificates are a few
+	 * KB each: a buffer the size of the whole file was most of an audit's heap). */
+	size_t cap = 8192;
+	unsigned char *buf = malloc(cap);
 	if (!buf)
 		return 0;
 
@@ -136,7 +156,7 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 		if (n > 16 && strncmp(p, "-----BEGIN ", 11) == 0 && strncmp(p + n - 5, "-----", 5) == 0) {
 			char label[64];
 			size_t ll = n - 16;
-			int begin = lineno, ok = 1, ended = 0, plain = 1;
+			int begin = lineno, ok = 1, ended = 0, plain = 1, oom = 0;
 			size_t out = 0;
 			EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
 
@@ -157,6 +177,10 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 				}
 				if (n >= 11 && strncmp(p, "-----BEGIN ", 11) == 0)
 					break; /* next block starts: this one is truncated */
+				/* n base64 characters (and OpenSSL's held-back 64 at most) decode to
+				 * fewer than n + 64 bytes */
+				if (n && ok && !room(&buf, &cap, out, n + 64))
+					ok = 0, oom = 1;
 				if (n && !memchr(p, ':', n) && ok) {
 					int w = 0;
 					/* Plain lines up to the first that is not: OpenSSL has been given
@@ -175,6 +199,8 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 				}
 				p = e < end ? e + 1 : end;
 			}
+			if (ok && !room(&buf, &cap, out, 64))
+				ok = 0, oom = 1;
 			if (ok) {
 				int w = 0;
 				if (EVP_DecodeFinal(ctx, buf + out, &w) < 0)
@@ -184,6 +210,8 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 			EVP_ENCODE_CTX_free(ctx);
 			if (!ended)
 				problem(s, begin, ++index, "truncated %s block (no END line)", label);
+			else if (oom)
+				problem(s, begin, ++index, "out of memory decoding this %s block", label);
 			else if (!ok || out == 0)
 				problem(s, begin, ++index, "%s block is not valid base64", label);
 			else if (strcmp(label, "CERTIFICATE") == 0 || strcmp(label, "X509 CERTIFICATE") == 0)

@@ -1,3 +1,5 @@
+/* SHA256_Init/Update/Final: deprecated in OpenSSL 3 in favour of EVP, kept by it (see ats_sha256). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "base/util.h"
 
 #include <errno.h>
@@ -6,6 +8,7 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,21 +224,28 @@ int ats_unhex(const char *in, unsigned char *out, size_t n)
 	return *in == '\0' ? 0 : -1;
 }
 
-/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up again on every call,
- * which costs about as much as hashing a certificate. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
+/* SHA-256 by OpenSSL's digest itself (SHA256_Init/Update/Final), not through EVP: the EVP route
+ * starts OpenSSL 3's provider machinery on first use (about 2 MB of a run's peak memory, for an
+ * audit that needs nothing else of it) and looks the algorithm up on every call; the one-shot
+ * SHA256() is EVP underneath in OpenSSL 3. The same code hashes either way (OpenSSL's sha256
+ * block functions). */
 void ats_sha256(const void *data, size_t n, unsigned char out[32])
 {
-	unsigned int len = 32;
-	pthread_once(&sha256_once, sha256_fetch);
-	EVP_Digest(data, n, out, &len, sha256_md ? sha256_md : EVP_sha256(), NULL);
+	SHA256_CTX c;
+	SHA256_Init(&c);
+	SHA256_Update(&c, data, n);
+	SHA256_Final(out, &c);
+	OPENSSL_cleanse(&c, sizeof(c));
+}
+
+/* SHA-1, for key identifiers (RFC 5280 4.2.1.2), the same way and for the same reasons. */
+void ats_sha1(const void *data, size_t n, unsigned char out[20])
+{
+	SHA_CTX c;
+	SHA1_Init(&c);
+	SHA1_Update(&c, data, n);
+	SHA1_Final(out, &c);
+	OPENSSL_cleanse(&c, sizeof(c));
 }
 
 int ats_time_parse(const char *s, time_t now, time_t *out, ats_err *err)

@@ -41,6 +41,7 @@ void ats_dir_sync(const char *path);
 void ats_hex(const unsigned char *in, size_t n, char *out, bool upper); /* out: 2n+1 */
 int ats_unhex(const char *in, unsigned char *out, size_t n);          /* 0 when exactly n bytes */
 void ats_sha256(const void *data, size_t n, unsigned char out[32]);
+void ats_sha1(const void *data, size_t n, unsigned char out[20]);
 
 /* Parses "now", "2035-01-01", "2035-01-01T12:00:00Z", "2035-01-01 12:00:00" or "@<epoch>" as UTC. */
 int ats_time_parse(const char *s, time_t now, time_t *out, ats_err *err);

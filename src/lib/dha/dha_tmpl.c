@@ -56,7 +56,7 @@ void ats_tmpl_fill(const ats_tmpl_bytes *t, unsigned char *out, const unsigned c
 	memcpy(out + t->point_off, point, ATS_P256_POINT_LEN);
 	if (t->nski) {
 		unsigned char ski[SHA_DIGEST_LENGTH];
-		SHA1(point, ATS_P256_POINT_LEN, ski);
+		ats_sha1(point, ATS_P256_POINT_LEN, ski);
 		for (int i = 0; i < t->nski; i++)
 			memcpy(out + t->ski_off[i], ski, sizeof(ski));
 	}
@@ -73,7 +73,7 @@ static int find_holes(ats_tmpl_bytes *t, const unsigned char point[ATS_P256_POIN
 	if (!hit || memmem(hit + 1, t->n - (size_t)(hit - t->buf) - 1, point, ATS_P256_POINT_LEN))
 		return -1;
 	t->point_off = (size_t)(hit - t->buf);
-	SHA1(point, ATS_P256_POINT_LEN, ski);
+	ats_sha1(point, ATS_P256_POINT_LEN, ski);
 	while (from < t->n && (hit = memmem(t->buf + from, t->n - from, ski, sizeof(ski)))) {
 		if (t->nski == ATS_TMPL_MAX_SKI)
 			return -1;

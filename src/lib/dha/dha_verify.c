@@ -278,7 +278,7 @@ static void check_signature(check *c, const ats_dha_cert *dev, dha_worker *w)
 		    "not signed with ecdsa-with-SHA256");
 		return;
 	}
-	SHA256(dev->c.tbs.p, dev->c.tbs.n, md);
+	ats_sha256(dev->c.tbs.p, dev->c.tbs.n, md);
 	ctx = dak_verifier(w);
 	if (ctx && EVP_PKEY_verify(ctx, dev->sig.p, dev->sig.n, md, sizeof(md)) == 1)
 		set(c, ST_PASS, NULL, "ecdsa-with-SHA256, verified with the DAK's key");
@@ -348,7 +348,7 @@ static void check_extensions(check *c, const ats_dha_cert *dev, const ats_dha_tm
 	memcpy(want, t->tbs.buf + t->exts_off, t->exts_len);
 	if (t->tbs.nski) {
 		unsigned char ski[SHA_DIGEST_LENGTH];
-		SHA1(dev->point.p, ATS_P256_POINT_LEN, ski);
+		ats_sha1(dev->point.p, ATS_P256_POINT_LEN, ski);
 		for (int i = 0; i < t->tbs.nski; i++)
 			if (t->tbs.ski_off[i] >= t->exts_off)
 				memcpy(want + t->tbs.ski_off[i] - t->exts_off, ski, sizeof(ski));

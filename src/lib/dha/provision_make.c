@@ -72,7 +72,7 @@ static int sign(EVP_PKEY_CTX *ctx, const unsigned char *data, size_t n, unsigned
 		size_t *siglen)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256(data, n, md);
+	ats_sha256(data, n, md);
 	*siglen = ATS_ECDSA_SIG_MAX;
 	return EVP_PKEY_sign(ctx, sig, siglen, md, sizeof(md)) == 1 ? 0 : -1;
 }
@@ -87,7 +87,7 @@ static int certify(ats_prov_maker *m, ats_prov_device *d)
 		return -1;
 	d->cert_len = ats_der_signed(m->tbs, m->t->tbs.n, sig, siglen, m->cert);
 	d->cert = m->cert;
-	SHA256(d->cert, d->cert_len, d->cert_sha256);
+	ats_sha256(d->cert, d->cert_len, d->cert_sha256);
 	return 0;
 }
 
