@@ -197,3 +197,124 @@ Test(lazy_store, a_file_it_cannot_scan_is_loaded_whole)
 	EVP_PKEY_free(lk);
 	tu_rmtree(dir);
 }
+
+static void write_bytes(const char *file, const unsigned char *d, size_t n)
+{
+	FILE *f = fopen(file, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(d, 1, n, f), n);
+	fclose(f);
+}
+
+/* The store keeps no certificate, only where each is in its file: a lookup reads the range back.
+ * A file OpenSSL's loader reads otherwise (DER certificates back to back, PKCS#7 in DER and in
+ * PEM: it takes none of them, as libcurl's CA file) loads as OpenSSL loads it; two files make one
+ * store; a file replaced under its name after loading is still read through the descriptor the
+ * load opened; one truncated in place finds nothing, as if the root had gone. */
+static int load_rc(int lazy, const char *file)
+{
+	X509_STORE *st = X509_STORE_new();
+	int rc = lazy ? ats_lazy_store_load_file(st, file) : X509_STORE_load_file(st, file);
+	X509_STORE_free(st);
+	ERR_clear_error();
+	return rc;
+}
+
+Test(lazy_store, read_back_from_every_form_of_file)
+{
+	char *dir = tu_tmpdir();
+	EVP_PKEY *rk = tu_key("ec:P-256"), *ik = tu_key("ec:P-256"), *lk = tu_key("ec:P-256");
+	X509 *root = tu_cert("/CN=Lab Root", rk, NULL, NULL, 1);
+	X509 *inter = tu_cert("/CN=Lab Inter", ik, root, rk, 1);
+	X509 *leaf = tu_cert("/CN=leaf", lk, inter, ik, 0);
+	X509 *all[40];
+	int n = filler(all, 30);
+	cr_assert_gt(n, 2);
+	X509 *with[64];
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		with[k++] = all[i];
+		if (i == n / 2)
+			with[k++] = root, with[k++] = inter;
+	}
+	/* DER, back to back */
+	unsigned char *der = NULL;
+	size_t dn = 0;
+	for (int i = 0; i < k; i++) {
+		unsigned char *one = NULL;
+		int m = i2d_X509(with[i], &one);
+		cr_assert_gt(m, 0);
+		der = realloc(der, dn + (size_t)m);
+		memcpy(der + dn, one, (size_t)m);
+		dn += (size_t)m;
+		OPENSSL_free(one);
+	}
+	char *f_der = tu_path(dir, "bundle.der");
+	write_bytes(f_der, der, dn);
+	cr_expect_eq(load_rc(1, f_der), load_rc(0, f_der), "DER certificates back to back");
+	/* PKCS#7, DER and PEM */
+	PKCS7 *p7 = PKCS7_new();
+	cr_assert(PKCS7_set_type(p7, NID_pkcs7_signed));
+	cr_assert(PKCS7_content_new(p7, NID_pkcs7_data));
+	for (int i = 0; i < k; i++)
+		cr_assert(PKCS7_add_certificate(p7, with[i]));
+	unsigned char *p7der = NULL;
+	int p7n = i2d_PKCS7(p7, &p7der);
+	cr_assert_gt(p7n, 0);
+	char *f_p7 = tu_path(dir, "bundle.p7b");
+	write_bytes(f_p7, p7der, (size_t)p7n);
+	char *f_p7pem = tu_path(dir, "bundle.p7.pem");
+	FILE *f = fopen(f_p7pem, "w");
+	cr_assert(PEM_write_PKCS7(f, p7));
+	fclose(f);
+	cr_expect_eq(load_rc(1, f_p7), load_rc(0, f_p7), "PKCS#7 in DER");
+	cr_expect_eq(load_rc(1, f_p7pem), load_rc(0, f_p7pem), "PKCS#7 in PEM");
+	if (load_rc(0, f_p7pem) == 1)
+		same("PKCS#7 in PEM", f_p7pem, leaf, NULL, 0);
+	X509_STORE *st;
+	/* Two files, the root in one, the intermediate in the other */
+	char *f_root = tu_path(dir, "root.pem"), *f_inter = tu_path(dir, "inter.pem");
+	tu_write_certs(f_root, all, n); /* filler first: the root is not the file's first */
+	f = fopen(f_root, "a");
+	cr_assert(PEM_write_X509(f, root));
+	fclose(f);
+	tu_write_certs(f_inter, &inter, 1);
+	st = X509_STORE_new();
+	cr_assert_eq(ats_lazy_store_load_file(st, f_inter), 1);
+	cr_assert_eq(ats_lazy_store_load_file(st, f_root), 1);
+	cr_expect_eq(verify_in(st, leaf, NULL).ok, 1, "two files in one store");
+	X509_STORE_free(st);
+	/* Replaced under its name after loading: the descriptor still reads what was loaded */
+	char *f_pem = tu_path(dir, "bundle.pem");
+	tu_write_certs(f_pem, with, k);
+	st = X509_STORE_new();
+	cr_assert_eq(ats_lazy_store_load_file(st, f_pem), 1);
+	char *f_new = tu_path(dir, "other.pem");
+	write_bytes(f_new, (const unsigned char *)"not a certificate", 17);
+	cr_assert_eq(rename(f_new, f_pem), 0);
+	cr_expect_eq(verify_in(st, leaf, NULL).ok, 1, "a file replaced after loading");
+	X509_STORE_free(st);
+	/* Truncated in place after loading: nothing is found, nothing breaks */
+	tu_write_certs(f_pem, with, k);
+	st = X509_STORE_new();
+	cr_assert_eq(ats_lazy_store_load_file(st, f_pem), 1);
+	cr_assert_eq(truncate(f_pem, 10), 0);
+	outcome o = verify_in(st, leaf, NULL);
+	cr_expect_eq(o.ok, 0, "a file truncated after loading still verified");
+	cr_expect_eq(o.error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "%s",
+		     X509_verify_cert_error_string(o.error));
+	X509_STORE_free(st);
+
+	free(der);
+	OPENSSL_free(p7der);
+	PKCS7_free(p7);
+	for (int i = 0; i < n; i++)
+		X509_free(all[i]);
+	X509_free(root);
+	X509_free(inter);
+	X509_free(leaf);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ik);
+	EVP_PKEY_free(lk);
+	tu_rmtree(dir);
+}

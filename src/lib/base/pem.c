@@ -17,15 +17,16 @@ static void problem(const ats_cert_sink *s, int line, int index, const char *fmt
 {
 	char msg[256];
 	snprintf(msg, sizeof(msg), fmt, arg);
-	ats_cert_pos pos = {line, index};
+	ats_cert_pos pos = {.line = line, .index = index};
 	if (s->problem)
 		s->problem(s->ctx, pos, msg);
 }
 
 /* A certificate's DER: checks the skeleton; TRUSTED CERTIFICATE carries trust settings after it. */
-static int emit_cert(const ats_cert_sink *s, const unsigned char *der, size_t len, int line,
-		     int index, int trusted)
+static int emit_cert(const ats_cert_sink *s, const unsigned char *der, size_t len, ats_cert_pos pos,
+		     int trusted)
 {
+	int line = pos.line, index = pos.index;
 	ats_der_cert c;
 	if (ats_der_cert_read(der, len, &c) != 0) {
 		problem(s, line, index, "%s", "not a valid certificate (DER structure is broken)");
@@ -35,14 +36,14 @@ static int emit_cert(const ats_cert_sink *s, const unsigned char *der, size_t le
 		problem(s, line, index, "%s", "certificate followed by unexpected bytes");
 		return 0;
 	}
-	ats_cert_pos pos = {line, index};
 	if (s->cert)
 		s->cert(s->ctx, der, c.cert.n, pos);
 	return 1;
 }
 
+/* from: the range of the data the bundle came from (its PEM block, or the DER itself). */
 static int scan_pkcs7(const unsigned char *der, size_t len, const ats_cert_sink *s, int line,
-		      int *index)
+		      int *index, ats_cert_pos from)
 {
 	const unsigned char *p = der;
 	int found = 0;
@@ -60,7 +61,8 @@ static int scan_pkcs7(const unsigned char *der, size_t len, const ats_cert_sink 
 		unsigned char *d = NULL;
 		int n = i2d_X509(sk_X509_value(certs, i), &d);
 		if (n > 0)
-			found += emit_cert(s, d, (size_t)n, line, ++*index, 0);
+			found += emit_cert(s, d, (size_t)n,
+					   (ats_cert_pos){line, ++*index, from.off, from.len, i}, 0);
 		OPENSSL_free(d);
 	}
 	PKCS7_free(p7);
@@ -157,6 +159,7 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 			char label[64];
 			size_t ll = n - 16;
 			int begin = lineno, ok = 1, ended = 0, plain = 1, oom = 0;
+			size_t block_off = (size_t)(p - text);
 			size_t out = 0;
 			EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
 
@@ -208,6 +211,7 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 				out += (size_t)w;
 			}
 			EVP_ENCODE_CTX_free(ctx);
+			size_t block_len = (size_t)(p - text) - block_off; /* through the END line */
 			if (!ended)
 				problem(s, begin, ++index, "truncated %s block (no END line)", label);
 			else if (oom)
@@ -215,11 +219,12 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 			else if (!ok || out == 0)
 				problem(s, begin, ++index, "%s block is not valid base64", label);
 			else if (strcmp(label, "CERTIFICATE") == 0 || strcmp(label, "X509 CERTIFICATE") == 0)
-				found += emit_cert(s, buf, out, begin, ++index, 0);
+				found += emit_cert(s, buf, out, (ats_cert_pos){begin, ++index, block_off, block_len, 0}, 0);
 			else if (strcmp(label, "TRUSTED CERTIFICATE") == 0)
-				found += emit_cert(s, buf, out, begin, ++index, 1);
+				found += emit_cert(s, buf, out, (ats_cert_pos){begin, ++index, block_off, block_len, 0}, 1);
 			else if (strcmp(label, "PKCS7") == 0 || strcmp(label, "CERTIFICATES") == 0)
-				found += scan_pkcs7(buf, out, s, begin, &index);
+				found += scan_pkcs7(buf, out, s, begin, &index,
+						    (ats_cert_pos){.off = block_off, .len = block_len});
 			else
 				problem(s, begin, ++index, "%s block is not a certificate: skipped", label);
 			continue;
@@ -253,13 +258,14 @@ int ats_certs_scan(const unsigned char *data, size_t len, const ats_cert_sink *s
 	const unsigned char *p = data, *end = data + len;
 	ats_der_cert c;
 	if (ats_der_cert_read(p, len, &c) != 0)
-		return scan_pkcs7(data, len, s, 0, &index);
+		return scan_pkcs7(data, len, s, 0, &index, (ats_cert_pos){.off = 0, .len = len});
 	while (p < end) {
 		if (ats_der_cert_read(p, (size_t)(end - p), &c) != 0) {
 			problem(s, 0, ++index, "%s", "truncated or broken DER certificate");
 			break;
 		}
-		found += emit_cert(s, p, c.cert.n, 0, ++index, 0);
+		found += emit_cert(s, p, c.cert.n,
+				   (ats_cert_pos){0, ++index, (size_t)(p - data), c.cert.n, 0}, 0);
 		p += c.cert.n;
 	}
 	return found;

@@ -51,6 +51,12 @@ int ats_file_open_regular(const char *path, const char *label, struct stat *st, 
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
 		  ats_err *err)
 {
+	return ats_file_read_keep(path, label, NULL, data, len, err);
+}
+
+int ats_file_read_keep(const char *path, const char *label, int *keep, unsigned char **data,
+		       size_t *len, ats_err *err)
+{
 	int fd, rc = ATS_EIO;
 	unsigned char *buf = NULL;
 	struct stat st;
@@ -89,6 +95,10 @@ int ats_file_read(const char *path, const char *label, unsigned char **data, siz
 	*len = got;
 	buf = NULL;
 	rc = 0;
+	if (keep) {
+		*keep = fd;
+		fd = -1;
+	}
 out:
 	free(buf);
 	if (fd >= 0)

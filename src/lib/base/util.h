@@ -22,6 +22,11 @@ int ats_file_open_regular(const char *path, const char *label, struct stat *st, 
  * directories, devices, FIFOs and files over ATS_MAX_INPUT with a message naming `label`. */
 int ats_file_read(const char *path, const char *label, unsigned char **data, size_t *len,
 		  ats_err *err);
+/* ats_file_read, and the descriptor it read through left open in *keep (the caller closes it):
+ * for a reader that comes back to parts of the same file later (pread), whatever replaced the
+ * name meanwhile. */
+int ats_file_read_keep(const char *path, const char *label, int *keep, unsigned char **data,
+		       size_t *len, ats_err *err);
 
 /* A file a directory listing has just named a regular file (readdir's d_type), read whole into
  * buf when it fits: one open, one read, one close (no fstat: a short read of a regular file is

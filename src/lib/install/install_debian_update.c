@@ -177,7 +177,7 @@ static size_t bundle_extras(inst_ctx *c, const inst_deb_target *t, const char *c
 		add_local(&want, host, 0);
 	for (int i = 0; i < ATS_CA_COUNT; i++)
 		if (t->handled[i])
-			set_add(&want, c->der[i], c->der_len[i], (ats_cert_pos){0, 0});
+			set_add(&want, c->der[i], c->der_len[i], (ats_cert_pos){.line = 0});
 	if (ats_root_path(c->root, DEB_BUNDLE, host, sizeof(host), NULL) == 0)
 		set_add_file(&have, host);
 	for (size_t k = 0; k < have.n; k++)

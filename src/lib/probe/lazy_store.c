@@ -5,24 +5,34 @@
 #include "base/pem.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <openssl/err.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* One certificate of a scanned file: where its DER is in the arena, its subject's hash. */
+/* One certificate of a scanned file: where it is in its file, its subject's hash. */
 typedef struct lazy_cert {
-	size_t off, len;
+	size_t off, len; /* the range of its file that holds it, and which of the range's it is */
+	int sub;
+	int file; /* index into lazy_data.fds */
 	unsigned long subject_hash;
 	bool loaded; /* handed to the store already */
 } lazy_cert;
 
-/* Every file one store loads lazily (one lookup per store holds them all). The arena holds the
- * DER of every certificate; both grow with the files, which ats_file_read bounds in size. */
+/* Files one store loads lazily: a probe's store is one CA file, or a few (--cacert and an SDK
+ * config's); past this many the next file is loaded whole by OpenSSL. */
+#define LAZY_MAX_FILES 16
+
+/* Every file one store loads lazily (one lookup per store holds them all). No certificate's DER
+ * is kept: each file's descriptor stays open, and a lookup reads back the few byte ranges a chain
+ * asks for (a bundle's DER kept in memory was 160 KB of a probe's peak). The list grows with the
+ * files, which ats_file_read bounds in size. */
 typedef struct lazy_data {
-	unsigned char *arena;
-	size_t used, cap;
+	int fds[LAZY_MAX_FILES];
+	size_t nfd;
 	lazy_cert *certs;
 	size_t n, ncap;
 	bool broken; /* an entry that is not a plain certificate, or out of memory */
@@ -32,7 +42,8 @@ static void lazy_data_free(lazy_data *d)
 {
 	if (!d)
 		return;
-	free(d->arena);
+	for (size_t i = 0; i < d->nfd; i++)
+		close(d->fds[i]);
 	free(d->certs);
 	free(d);
 }
@@ -71,17 +82,13 @@ static void on_cert(void *arg, const unsigned char *der, size_t len, ats_cert_po
 {
 	lazy_data *d = arg;
 	unsigned long h = 0;
-	(void)pos;
 	if (d->broken)
 		return;
-	if (!subject_hash(der, len, &h) || grow((void **)&d->certs, &d->ncap, d->n + 1, sizeof(lazy_cert)) ||
-	    grow((void **)&d->arena, &d->cap, d->used + len, 1)) {
+	if (!subject_hash(der, len, &h) || grow((void **)&d->certs, &d->ncap, d->n + 1, sizeof(lazy_cert))) {
 		d->broken = true;
 		return;
 	}
-	memcpy(d->arena + d->used, der, len);
-	d->certs[d->n++] = (lazy_cert){.off = d->used, .len = len, .subject_hash = h};
-	d->used += len;
+	d->certs[d->n++] = (lazy_cert){.off = pos.off, .len = pos.len, .sub = pos.sub, .subject_hash = h};
 }
 
 static void on_problem(void *arg, ats_cert_pos pos, const char *msg)
@@ -89,6 +96,44 @@ static void on_problem(void *arg, ats_cert_pos pos, const char *msg)
 	(void)pos;
 	(void)msg;
 	((lazy_data *)arg)->broken = true;
+}
+
+/* The certificate c names, read back from its file: NULL when the range no longer holds it (the
+ * file changed since the scan; the subject is then compared again by the caller anyway). */
+struct pick {
+	int sub;
+	X509 *x;
+};
+
+static void pick_cert(void *arg, const unsigned char *der, size_t len, ats_cert_pos pos)
+{
+	struct pick *pk = arg;
+	const unsigned char *p = der;
+	if (pos.sub == pk->sub && !pk->x)
+		pk->x = d2i_X509(NULL, &p, (long)len);
+}
+
+static X509 *read_back(const lazy_data *d, const lazy_cert *c)
+{
+	unsigned char *buf = malloc(c->len + 1);
+	size_t got = 0;
+	struct pick pk = {c->sub, NULL};
+	if (!buf)
+		return NULL;
+	while (got < c->len) {
+		ssize_t r = pread(d->fds[c->file], buf + got, c->len - got, (off_t)(c->off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got == c->len) {
+		ats_cert_sink sink = {&pk, pick_cert, NULL};
+		ats_certs_scan(buf, got, &sink);
+	}
+	free(buf);
+	return pk.x;
 }
 
 /* Called by OpenSSL when a verification asks for a subject the store has not cached: parses
@@ -111,8 +156,7 @@ static int lazy_get_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X50
 		lazy_cert *c = &d->certs[i];
 		if (c->subject_hash != h || c->loaded)
 			continue;
-		const unsigned char *p = d->arena + c->off;
-		X509 *x = d2i_X509(NULL, &p, (long)c->len);
+		X509 *x = read_back(d, c);
 		if (!x)
 			continue;
 		c->loaded = true;
@@ -150,12 +194,20 @@ static void method_init(void)
 		X509_LOOKUP_meth_free(m);
 }
 
-/* A TRUSTED CERTIFICATE block carries trust settings OpenSSL's loader would keep: such a file,
- * like one with CRLs or broken blocks, goes to OpenSSL's loader whole. */
-static bool has_trusted_blocks(const unsigned char *data, size_t len)
+/* What OpenSSL's loader (PEM_X509_INFO_read_bio) takes exactly as this scan does: PEM, with
+ * CERTIFICATE blocks. A file it reads otherwise goes to it whole: DER and PKCS#7 (which it does
+ * not read at all: nor does libcurl, whose CA file it is), TRUSTED CERTIFICATE (trust settings it
+ * would keep), and, through the scan's problems, CRLs and broken blocks. */
+static bool scan_reads_as_openssl(const unsigned char *data, size_t len)
 {
-	static const char tag[] = "-----BEGIN TRUSTED CERTIFICATE-----";
-	return memmem(data, len, tag, sizeof(tag) - 1) != NULL;
+	static const char *const not_ours[] = {"-----BEGIN TRUSTED CERTIFICATE-----",
+					       "-----BEGIN PKCS7-----", "-----BEGIN CERTIFICATES-----"};
+	if (!memmem(data, len, "-----BEGIN ", 11))
+		return false;
+	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++)
+		if (memmem(data, len, not_ours[i], strlen(not_ours[i])))
+			return false;
+	return true;
 }
 
 int ats_lazy_store_load_file(X509_STORE *st, const char *file)
@@ -164,14 +216,17 @@ int ats_lazy_store_load_file(X509_STORE *st, const char *file)
 	size_t len = 0;
 	ats_err err = {0};
 	lazy_data *scan = NULL;
-	int rc = 0;
+	int rc = 0, fd = -1;
 
 	pthread_once(&method_once, method_init);
-	if (!method || ats_file_read(file, NULL, &data, &len, &err) != 0 || has_trusted_blocks(data, len))
+	if (!method || ats_file_read_keep(file, NULL, &fd, &data, &len, &err) != 0 ||
+	    !scan_reads_as_openssl(data, len))
 		goto whole;
 	scan = calloc(1, sizeof(*scan));
 	if (!scan)
 		goto whole;
+	scan->fds[scan->nfd++] = fd; /* the scan holds it now */
+	fd = -1;
 	ats_cert_sink sink = {scan, on_cert, on_problem};
 	int found = ats_certs_scan(data, len, &sink);
 	if (scan->broken || found <= 0)
@@ -186,17 +241,17 @@ int ats_lazy_store_load_file(X509_STORE *st, const char *file)
 		X509_LOOKUP_set_method_data(lu, scan);
 		scan = NULL;
 	} else {
-		/* Append this file's certificates to the ones the lookup holds. */
-		if (grow((void **)&d->arena, &d->cap, d->used + scan->used, 1) ||
+		/* Append this file's certificates (and its descriptor) to the ones the lookup holds. */
+		if (d->nfd == LAZY_MAX_FILES ||
 		    grow((void **)&d->certs, &d->ncap, d->n + scan->n, sizeof(lazy_cert)))
 			goto whole;
-		memcpy(d->arena + d->used, scan->arena, scan->used);
 		for (size_t i = 0; i < scan->n; i++) {
 			d->certs[d->n + i] = scan->certs[i];
-			d->certs[d->n + i].off += d->used;
+			d->certs[d->n + i].file = (int)d->nfd;
 		}
 		d->n += scan->n;
-		d->used += scan->used;
+		d->fds[d->nfd++] = scan->fds[0];
+		scan->nfd = 0;
 	}
 	rc = 1;
 	goto out;
@@ -204,6 +259,8 @@ whole:
 	ERR_clear_error();
 	rc = X509_STORE_load_file(st, file) == 1;
 out:
+	if (fd >= 0)
+		close(fd);
 	lazy_data_free(scan);
 	free(data);
 	return rc;
