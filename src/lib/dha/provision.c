@@ -9,6 +9,7 @@
 #include "base/pem.h"
 #include "base/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -233,17 +234,39 @@ out:
 	return rc;
 }
 
+/* Whether the output folder holds nothing but the batch's own files (control log, batch-id: names
+ * no device id may take) and unfinished (.tmp-) folders:
+ * then no id has a finished folder to recover, and the plan need not look for each. One listing,
+ * ended at the first other name. A device finished by a concurrent run after this look is found
+ * by the claim, which looks again once the folder is its own (as it did after the stats). */
+static bool holds_no_device(int outfd)
+{
+	/* its own open of the folder: a dup would share (and leave at the end) outfd's offset */
+	int d = openat(outfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	struct dirent *e;
+	bool none = dir != NULL;
+	if (!dir && d >= 0)
+		close(d);
+	while (dir && none && (e = readdir(dir)))
+		none = e->d_name[0] == '.' || ats_device_id_reserved(e->d_name);
+	if (dir)
+		closedir(dir);
+	return none;
+}
+
 int ats_prov_plan(prov_batch *b, size_t *done, size_t *recovered, ats_err *err)
 {
 	if (!(b->todo = malloc((b->nids ? b->nids : 1) * sizeof(size_t))))
 		return ats_err_set(err, ATS_ENOMEM, "provisioning into %s: out of memory", b->o->out_dir);
+	bool look = !holds_no_device(b->outfd);
 	for (size_t i = 0; i < b->nids && b->rc == 0; i++) {
 		struct stat st;
 		if (!b->ids[i])
 			continue; /* not to be made (sign: refused) */
 		if (ats_prov_log_has(b->log, b->ids[i]))
 			(*done)++;
-		else if (fstatat(b->outfd, b->ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+		else if (look && fstatat(b->outfd, b->ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
 			recover(b, b->ids[i], done, recovered);
 		else
 			b->todo[b->ntodo++] = i;
