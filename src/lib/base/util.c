@@ -109,8 +109,15 @@ out:
 int ats_file_read_listed(const char *path, const char *label, unsigned char *buf, size_t cap,
 			 unsigned char **data, size_t *len, ats_err *err)
 {
+	return ats_file_read_listed_at(AT_FDCWD, path, path, label, buf, cap, data, len, err);
+}
+
+int ats_file_read_listed_at(int dirfd, const char *name, const char *path, const char *label,
+			    unsigned char *buf, size_t cap, unsigned char **data, size_t *len,
+			    ats_err *err)
+{
 	/* O_NONBLOCK: if it became a FIFO since the listing, the open and the read return at once. */
-	int fd = cap > 1 ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+	int fd = cap > 1 ? openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
 	ssize_t r = -1;
 	if (fd >= 0) {
 		do

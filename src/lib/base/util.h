@@ -35,6 +35,11 @@ int ats_file_read_keep(const char *path, const char *label, int *keep, unsigned 
  * buf. Same messages and limits as ats_file_read. */
 int ats_file_read_listed(const char *path, const char *label, unsigned char *buf, size_t cap,
 			 unsigned char **data, size_t *len, ats_err *err);
+/* The same, the file named relative to a folder the listing holds open (dirfd; AT_FDCWD: name
+ * as a path): no path walk from the root. path is the file's whole name, for the careful way. */
+int ats_file_read_listed_at(int dirfd, const char *name, const char *path, const char *label,
+			    unsigned char *buf, size_t cap, unsigned char **data, size_t *len,
+			    ats_err *err);
 
 /* Writes data to path through a temporary file in the same directory, fsync and rename, so a
  * reader sees the old content or the new, never a part. mode applies to the new file. */

@@ -48,65 +48,95 @@ static int add_found(found *f, const char *dir, const char *chain, unsigned char
 	return 0;
 }
 
-/* Walks dir by readdir's d_type (a stat per entry would cost more than the walk): symlinks are
- * not followed, and .tmp-* folders (devices being made) are not results yet. With subdirs (the
- * root), its folders are listed there for the workers to walk instead of being walked here. */
-static int walk(const char *dir, int depth, found *f, found *subdirs)
+/* A worker's place to check the devices its walk finds, in the walk. */
+typedef struct dir_check {
+	dha_worker *w;
+	struct lane *l;
+} dir_check;
+
+static void check_one(dha_worker *w, struct lane *l, entry *e);
+
+/* Walks dir by the listing's d_type (a stat per entry would cost more than the walk), read with
+ * getdents64 into the stack (opendir adds an fstat and a 32 KB buffer per folder, and a device is
+ * a folder): symlinks are not followed, and .tmp-* folders (devices being made) are not results
+ * yet. With subdirs (the root), its folders are listed there for the workers to walk instead of
+ * being walked here. With chk, a device is checked as soon as its folder is listed, its files
+ * opened relative to the folder still open (no path walk from the root per file); else it goes
+ * to f. */
+static int walk(const char *dir, int depth, found *f, found *subdirs, dir_check *chk)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_Alignas(struct dirent64) char ents[4096];
 	unsigned char sib = 0;
 	int has_cert = 0, has_named = 0, rc = 0;
 	/* dha sign writes the chain as <id>.pem in OUT/<id>/ (the device's own name for it). */
 	const char *slash = strrchr(dir, '/'), *base = slash ? slash + 1 : dir;
 	size_t bl = strlen(base);
-	if (!d)
+	if (fd < 0)
 		return depth == 0 ? -1 : 0;
-	while ((e = readdir(d)) && rc == 0) {
-		const char *n = e->d_name;
-		unsigned char t = e->d_type;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+	for (;;) {
+		ssize_t got = getdents64(fd, ents, sizeof(ents));
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (t == DT_UNKNOWN) {
-			struct stat st;
-			t = fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_UNKNOWN
-			    : S_ISDIR(st.st_mode)				    ? DT_DIR
-			    : S_ISREG(st.st_mode)				    ? DT_REG
-										    : DT_UNKNOWN;
-		}
-		if (t == DT_DIR && strncmp(n, ".tmp-", 5) != 0 && depth < 32) {
-			size_t len = strlen(dir) + strlen(n) + 2;
-			char *sub = malloc(len);
-			if (!sub) {
-				rc = -1;
-				break;
+		if (got <= 0 || rc != 0)
+			break; /* the end, or a folder that cannot be read further (as readdir ends) */
+		for (ssize_t off = 0; off < got && rc == 0;) {
+			const struct dirent64 *e = (const struct dirent64 *)(ents + off);
+			const char *n = e->d_name;
+			unsigned char t = e->d_type;
+			off += e->d_reclen;
+			if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+				continue;
+			if (t == DT_UNKNOWN) {
+				struct stat st;
+				t = fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_UNKNOWN
+				    : S_ISDIR(st.st_mode)			  ? DT_DIR
+				    : S_ISREG(st.st_mode)			  ? DT_REG
+									  : DT_UNKNOWN;
 			}
-			snprintf(sub, len, "%s/%s", dir, n);
-			if (subdirs)
-				rc = add_found(subdirs, dir, n, 0);
-			else
-				rc = walk(sub, depth + 1, f, NULL) < 0 ? -1 : 0;
-			free(sub);
-		} else if (t == DT_REG) {
-			if (strcmp(n, "certificate.pem") == 0)
-				has_cert = 1;
-			else if (bl && strncmp(n, base, bl) == 0 && strcmp(n + bl, ".pem") == 0)
-				has_named = 1;
-			else if (strcmp(n, "private_key.pem") == 0)
-				sib |= SIB_KEY;
-			else if (strcmp(n, "dha-control-log-public-key.txt") == 0)
-				sib |= SIB_CLKEY;
+			if (t == DT_DIR && strncmp(n, ".tmp-", 5) != 0 && depth < 32) {
+				size_t len = strlen(dir) + strlen(n) + 2;
+				char *sub = malloc(len);
+				if (!sub) {
+					rc = -1;
+					break;
+				}
+				snprintf(sub, len, "%s/%s", dir, n);
+				if (subdirs)
+					rc = add_found(subdirs, dir, n, 0);
+				else
+					rc = walk(sub, depth + 1, f, NULL, chk) < 0 ? -1 : 0;
+				free(sub);
+			} else if (t == DT_REG) {
+				if (strcmp(n, "certificate.pem") == 0)
+					has_cert = 1;
+				else if (bl && strncmp(n, base, bl) == 0 && strcmp(n + bl, ".pem") == 0)
+					has_named = 1;
+				else if (strcmp(n, "private_key.pem") == 0)
+					sib |= SIB_KEY;
+				else if (strcmp(n, "dha-control-log-public-key.txt") == 0)
+					sib |= SIB_CLKEY;
+			}
 		}
 	}
-	closedir(d);
 	if (rc == 0 && (has_cert || (has_named && depth > 0))) {
 		char chain[300];
 		snprintf(chain, sizeof(chain), "%s", has_cert ? "certificate.pem" : base);
 		if (!has_cert)
 			strncat(chain, ".pem", sizeof(chain) - strlen(chain) - 1);
-		if (strlen(chain) >= sizeof(chain) - 1 || add_found(f, dir, chain, sib) != 0)
+		found one = {0};
+		if (strlen(chain) >= sizeof(chain) - 1 || add_found(chk ? &one : f, dir, chain, sib) != 0) {
 			rc = -1;
+		} else if (chk) {
+			chk->w->dirfd = fd;
+			chk->w->dir = dir;
+			chk->w->dirlen = strlen(dir);
+			check_one(chk->w, chk->l, &one.v[0]);
+			chk->w->dirfd = -1;
+		}
+		free(one.v);
 	}
+	close(fd);
 	return rc;
 }
 
@@ -128,11 +158,12 @@ typedef struct done_dev {
 } done_dev;
 
 /* What one thread found and checked (merged and sorted by path when all are joined). */
-typedef struct lane {
+struct lane {
 	done_dev *v;
 	size_t n, cap;
 	int oom;
-} lane;
+};
+typedef struct lane lane;
 
 #define MAX_LANES 256
 
@@ -201,12 +232,9 @@ static void *dir_worker(void *arg)
 			check_one(&w, l, &r->root_dev.v[i - r->tasks.n]);
 			r->root_dev.v[i - r->tasks.n].path = NULL;
 		} else {
-			found f = {0};
-			if (walk(r->tasks.v[i].path, 1, &f, NULL) != 0)
+			dir_check chk = {&w, l};
+			if (walk(r->tasks.v[i].path, 1, NULL, NULL, &chk) != 0)
 				l->oom = 1;
-			for (size_t k = 0; k < f.n; k++)
-				check_one(&w, l, &f.v[k]);
-			free(f.v);
 		}
 		atomic_fetch_add(&r->done, 1);
 	}
@@ -351,7 +379,7 @@ int ats_dha_verify_dir(const char *dir, const ats_dha_verify_opts *o, json_t **r
 		return ats_err_set(err, ATS_EUSAGE, "%s: not a directory (a folder of devices was expected)", dir);
 	if ((rc = dha_batch_init(&b, o, err)) != 0)
 		goto out;
-	if (walk(dir, 0, &r.root_dev, &r.tasks) != 0) {
+	if (walk(dir, 0, &r.root_dev, &r.tasks, NULL) != 0) {
 		rc = ats_err_set(err, ATS_EIO, "%s: cannot read it: %s", dir, strerror(errno));
 		goto out;
 	}

@@ -48,6 +48,9 @@ typedef struct dha_worker {
 	EVP_PKEY_CTX *vctx; /* verify, SHA-256, the DAK's key; NULL until a device needs it */
 	ats_key_checker *kc;
 	bool listed; /* the files are ones a directory listing named regular (verify --dir) */
+	int dirfd;         /* the listed folder, open while its device is checked (-1: none) */
+	const char *dir;   /* its path: files under it are opened relative to dirfd */
+	size_t dirlen;
 	unsigned char buf[3][8192]; /* their bytes, when they fit */
 } dha_worker;
 

@@ -202,6 +202,7 @@ void dha_worker_init(dha_worker *w, dha_batch *b)
 {
 	memset(w, 0, sizeof(*w));
 	w->b = b;
+	w->dirfd = -1;
 	w->kc = ats_key_checker_new(); /* NULL: each key check makes its own */
 }
 
@@ -217,6 +218,10 @@ void dha_worker_free(dha_worker *w)
 static int read_file(dha_worker *w, int slot, const char *path, unsigned char **data, size_t *len,
 		     ats_err *err)
 {
+	if (w->listed && w->dirfd >= 0 && strncmp(path, w->dir, w->dirlen) == 0 &&
+	    path[w->dirlen] == '/' && !strchr(path + w->dirlen + 1, '/'))
+		return ats_file_read_listed_at(w->dirfd, path + w->dirlen + 1, path, path, w->buf[slot],
+					       sizeof(w->buf[slot]), data, len, err);
 	if (w->listed)
 		return ats_file_read_listed(path, path, w->buf[slot], sizeof(w->buf[slot]), data, len, err);
 	return ats_file_read(path, path, data, len, err);
