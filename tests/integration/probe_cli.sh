@@ -38,11 +38,22 @@ check "facts: address, times, TLS, chain, anchor named" \
          and (.certificates.sent | length == 2) and (.certificates.sent[0].sha256 | length == 64)
          and .certificates.anchor.ats.name == "Amazon Root CA 1" and .http.status == 200' "$T/out"
 check "the unexpected HTTP/1.1 answer still passes" jq -e '.probes[1].http.status == 505 and .probes[1].verdict == "OK"' "$T/out"
+
 check "libcurl and OpenSSL versions, and HTTP/2 support, reported" \
   jq -e '(.libcurl.version | length > 0) and .libcurl.http2 == true and (.tool.openssl | test("OpenSSL"))' "$T/out"
 check "--save-chain wrote the chain sent" test "$(grep -c 'BEGIN CERTIFICATE' "$T/saved.pem")" = 2
 expect_exit 0 "probe --http2 only" "$ATSCHECK" probe "${P[@]}" --cacert "$d/trust.pem" --http2 --format json
 check "only the h2 probe" jq -e '[.probes[].name] == ["h2"]' "$T/out"
+
+# A DER (or PKCS#7) CA file: libcurl on OpenSSL reads a CA file as PEM only, so the device fails
+# where the PEM of the same root passes. The probe says so, and curl agrees.
+openssl x509 -in "$d/trust.pem" -outform DER -out "$T/trust.der"
+expect_exit 2 "probe: a DER CA file is CRITICAL" "$ATSCHECK" probe "${P[@]}" --cacert "$T/trust.der" --format json
+check "probe: the DER CA file named, and what to do" \
+  jq -e --arg f "$T/trust.der" '.problems | any(.message | startswith($f + ": cannot load the CA file: it is not PEM")
+         and contains("openssl x509 -inform DER"))' "$T/out"
+expect_exit 77 "curl refuses the same DER CA file" curl -sS -o /dev/null --cacert "$T/trust.der" \
+  --resolve "localhost:$port:127.0.0.1" "$url"
 
 # --capath: a hashed directory (beside libcurl's default CA file, as libcurl uses it).
 "$ATSCHECK" serve --cert "$T/pki/own/server-cert.pem" --key "$T/pki/own/server.key" \

@@ -231,6 +231,27 @@ static int url_host(const char *url, char *host, size_t n, long *port, ats_err *
 	return rc;
 }
 
+/* Why a CA file did not load, in words that say what to do: libcurl built on OpenSSL reads its
+ * CA file as PEM only, so a DER or PKCS#7 file, which other tools take, is refused on the device
+ * as here. */
+static void ca_file_fault(const char *file, char *msg, size_t cap)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	ats_err err = {0};
+	if (ats_file_read(file, file, &data, &len, &err) != 0)
+		snprintf(msg, cap, "cannot load the CA file: %s", err.msg);
+	else if (!memmem(data, len, "-----BEGIN ", 11))
+		snprintf(msg, cap,
+			 "%s: cannot load the CA file: it is not PEM (DER or PKCS#7?), and libcurl reads "
+			 "a CA file as PEM only: openssl x509 -inform DER -in FILE -out FILE.pem "
+			 "(openssl pkcs7 -print_certs for PKCS#7)", file);
+	else
+		snprintf(msg, cap, "%s: cannot load the CA file: OpenSSL read no certificate from it",
+			 file);
+	free(data);
+}
+
 /* Loads the store the probes verify against, once: the file and directory given, or the ones
  * this libcurl uses by default. A file that cannot be read is recorded in the report (the
  * device's own store missing is a finding); the probes then trust nothing and say so. */
@@ -259,7 +280,7 @@ X509_STORE *ats_probe_store_load(const ats_probe_opts *o, json_t **sj)
 		BIO_free(b);
 	}
 	if (file && ats_lazy_store_load_file(st, file) != 1)
-		snprintf(errmsg, sizeof(errmsg), "%s: cannot load the CA file", file);
+		ca_file_fault(file, errmsg, sizeof(errmsg));
 	if (dir && X509_STORE_load_path(st, dir) != 1 && !errmsg[0])
 		snprintf(errmsg, sizeof(errmsg), "%s: cannot use the CA directory", dir);
 	ERR_clear_error();
