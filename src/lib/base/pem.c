@@ -62,7 +62,7 @@ static int scan_pkcs7(const unsigned char *der, size_t len, const ats_cert_sink 
 		int n = i2d_X509(sk_X509_value(certs, i), &d);
 		if (n > 0)
 			found += emit_cert(s, d, (size_t)n,
-					   (ats_cert_pos){line, ++*index, from.off, from.len, i}, 0);
+					   (ats_cert_pos){line, ++*index, from.off, from.len}, 0);
 		OPENSSL_free(d);
 	}
 	PKCS7_free(p7);
@@ -219,9 +219,9 @@ static int scan_pem(const char *text, size_t len, const ats_cert_sink *s)
 			else if (!ok || out == 0)
 				problem(s, begin, ++index, "%s block is not valid base64", label);
 			else if (strcmp(label, "CERTIFICATE") == 0 || strcmp(label, "X509 CERTIFICATE") == 0)
-				found += emit_cert(s, buf, out, (ats_cert_pos){begin, ++index, block_off, block_len, 0}, 0);
+				found += emit_cert(s, buf, out, (ats_cert_pos){begin, ++index, block_off, block_len}, 0);
 			else if (strcmp(label, "TRUSTED CERTIFICATE") == 0)
-				found += emit_cert(s, buf, out, (ats_cert_pos){begin, ++index, block_off, block_len, 0}, 1);
+				found += emit_cert(s, buf, out, (ats_cert_pos){begin, ++index, block_off, block_len}, 1);
 			else if (strcmp(label, "PKCS7") == 0 || strcmp(label, "CERTIFICATES") == 0)
 				found += scan_pkcs7(buf, out, s, begin, &index,
 						    (ats_cert_pos){.off = block_off, .len = block_len});
@@ -265,7 +265,7 @@ int ats_certs_scan(const unsigned char *data, size_t len, const ats_cert_sink *s
 			break;
 		}
 		found += emit_cert(s, p, c.cert.n,
-				   (ats_cert_pos){0, ++index, (size_t)(p - data), c.cert.n, 0}, 0);
+				   (ats_cert_pos){0, ++index, (size_t)(p - data), c.cert.n}, 0);
 		p += c.cert.n;
 	}
 	return found;

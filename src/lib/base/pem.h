@@ -13,11 +13,9 @@
 typedef struct ats_cert_pos {
 	int line;  /* line of the BEGIN marker (PEM); 0 for DER */
 	int index; /* 1-based position of the entry in the file */
-	/* Where it came from in the data scanned: scanning bytes [off, off + len) again gives it
-	 * as its sub-th certificate (0-based: a PKCS#7 bundle holds several; a certificate's own
-	 * PEM block or DER is one). */
+	/* Bytes [off, off + len) of the data scanned hold it: its PEM block (BEGIN through END) or
+	 * its DER; for a certificate of a PKCS#7 bundle, the whole bundle's block. */
 	size_t off, len;
-	int sub;
 } ats_cert_pos;
 
 typedef struct ats_cert_sink {

@@ -7,9 +7,7 @@
 #include <libgen.h>
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -235,9 +235,8 @@ out:
 }
 
 /* Whether the output folder holds nothing but the batch's own files (control log, batch-id: names
- * no device id may take) and unfinished (.tmp-) folders:
- * then no id has a finished folder to recover, and the plan need not look for each. One listing,
- * ended at the first other name. A device finished by a concurrent run after this look is found
+ * no device id may take) and unfinished (.tmp-) folders: then no id has a finished folder to
+ * recover, and the plan need not look for each. One listing, ended at the first other name. A device finished by a concurrent run after this look is found
  * by the claim, which looks again once the folder is its own (as it did after the stats). */
 static bool holds_no_device(int outfd)
 {

@@ -15,8 +15,7 @@
 
 /* One certificate of a scanned file: where it is in its file, its subject's hash. */
 typedef struct lazy_cert {
-	size_t off, len; /* the range of its file that holds it, and which of the range's it is */
-	int sub;
+	size_t off, len; /* its PEM block in its file */
 	int file; /* index into lazy_data.fds */
 	unsigned long subject_hash;
 	bool loaded; /* handed to the store already */
@@ -88,7 +87,7 @@ static void on_cert(void *arg, const unsigned char *der, size_t len, ats_cert_po
 		d->broken = true;
 		return;
 	}
-	d->certs[d->n++] = (lazy_cert){.off = pos.off, .len = pos.len, .sub = pos.sub, .subject_hash = h};
+	d->certs[d->n++] = (lazy_cert){.off = pos.off, .len = pos.len, .subject_hash = h};
 }
 
 static void on_problem(void *arg, ats_cert_pos pos, const char *msg)
@@ -98,26 +97,22 @@ static void on_problem(void *arg, ats_cert_pos pos, const char *msg)
 	((lazy_data *)arg)->broken = true;
 }
 
-/* The certificate c names, read back from its file: NULL when the range no longer holds it (the
+/* The certificate c names, read back from its file: NULL when its block no longer holds one (the
  * file changed since the scan; the subject is then compared again by the caller anyway). */
-struct pick {
-	int sub;
-	X509 *x;
-};
-
 static void pick_cert(void *arg, const unsigned char *der, size_t len, ats_cert_pos pos)
 {
-	struct pick *pk = arg;
+	X509 **x = arg;
 	const unsigned char *p = der;
-	if (pos.sub == pk->sub && !pk->x)
-		pk->x = d2i_X509(NULL, &p, (long)len);
+	(void)pos;
+	if (!*x)
+		*x = d2i_X509(NULL, &p, (long)len);
 }
 
 static X509 *read_back(const lazy_data *d, const lazy_cert *c)
 {
 	unsigned char *buf = malloc(c->len + 1);
 	size_t got = 0;
-	struct pick pk = {c->sub, NULL};
+	X509 *x = NULL;
 	if (!buf)
 		return NULL;
 	while (got < c->len) {
@@ -129,11 +124,11 @@ static X509 *read_back(const lazy_data *d, const lazy_cert *c)
 		got += (size_t)r;
 	}
 	if (got == c->len) {
-		ats_cert_sink sink = {&pk, pick_cert, NULL};
+		ats_cert_sink sink = {&x, pick_cert, NULL};
 		ats_certs_scan(buf, got, &sink);
 	}
 	free(buf);
-	return pk.x;
+	return x;
 }
 
 /* Called by OpenSSL when a verification asks for a subject the store has not cached: parses
