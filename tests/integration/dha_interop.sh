@@ -50,8 +50,10 @@ expect_exit 0 "dha verify accepts the openssl pipeline's device, every check" \
   "$ATSCHECK" dha verify pipe/certificate.pem "${full[@]}" --format json
 check "every check passed, each named" jq -e '([.checks[].status] | unique) == ["pass"]' "$T/out"
 check "15 named checks" jq -e '[.checks[].name] | length == 15 and (index("control-log-key") != null)' "$T/out"
-check "facts: serial and subject" \
-  jq -e '(.device_certificate.serial | length) == 40 and (.device_certificate.subject | test("Example Speaker DHA"))' "$T/out"
+# The serial is random (159 bits: 19 or fewer bytes one run in 128), so compared with openssl's.
+pipe_serial=$(openssl x509 -in pipe/device-certificate.pem -noout -serial | sed 's/^serial=//')
+check "facts: serial (as openssl x509 -serial prints it) and subject" \
+  jq -e --arg s "$pipe_serial" '(.device_certificate.serial | ascii_upcase) == ($s | ascii_upcase) and ($s | length) >= 2 and (.device_certificate.subject | test("Example Speaker DHA"))' "$T/out"
 expect_exit 0 "text report" "$ATSCHECK" dha verify pipe/certificate.pem "${full[@]}"
 check "text names the checks with pass" grep -q "pass  signature" "$T/out"
 
