@@ -120,6 +120,42 @@ Test(dha_der, key_split_refuses_other_shapes)
 	cr_assert_eq(ats_p256_key_split(k, sizeof(k), &s, &p), -1);
 }
 
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Every chunk's CRC-32, bit by bit, and the IDAT's zlib stream (one stored block) with its
+ * Adler-32, byte by byte: the reference forms of what barcode.c computes a table or a row at a
+ * time. */
+static void check_png_sums(const unsigned char *img, size_t n)
+{
+	for (size_t i = 8; i + 12 <= n;) {
+		uint32_t len = be32(img + i), crc = 0xffffffffu;
+		cr_assert_leq(i + 12 + len, n);
+		for (size_t j = i + 4; j < i + 8 + len; j++) {
+			crc ^= img[j];
+			for (int k = 0; k < 8; k++)
+				crc = crc & 1 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+		}
+		cr_assert_eq(~crc, be32(img + i + 8 + len), "CRC of chunk at %zu", i);
+		if (memcmp(img + i + 4, "IDAT", 4) == 0) {
+			const unsigned char *z = img + i + 8;
+			size_t raw = (size_t)z[3] | (size_t)z[4] << 8;
+			uint32_t a = 1, b = 0;
+			cr_assert_eq(z[2], 1, "one final stored block");
+			cr_assert_eq(raw ^ ((size_t)z[5] | (size_t)z[6] << 8), 0xffff);
+			cr_assert_eq(len, 2 + 5 + raw + 4);
+			for (size_t j = 0; j < raw; j++) {
+				a = (a + z[7 + j]) % 65521;
+				b = (b + a) % 65521;
+			}
+			cr_assert_eq(b << 16 | a, be32(z + 7 + raw), "Adler-32");
+		}
+		i += 12 + len;
+	}
+}
+
 Test(dha_der, barcode_png_and_svg)
 {
 	unsigned char img[ATS_BARCODE_MAX];
@@ -129,6 +165,10 @@ Test(dha_der, barcode_png_and_svg)
 	cr_assert_eq(memcmp(img, "\x89PNG\r\n\x1a\n", 8), 0);
 	cr_assert_eq(memcmp(img + 12, "IHDR", 4), 0);
 	cr_assert_eq(memcmp(img + n - 8, "IEND", 4), 0);
+	check_png_sums(img, n);
+	n = ats_barcode_render("A17559E9-000001", ATS_BARCODE_PNG, img, &err);
+	cr_assert_gt(n, 100, "%s", err.msg);
+	check_png_sums(img, n);
 	n = ats_barcode_render("DEV-000123", ATS_BARCODE_SVG, img, &err);
 	cr_assert_gt(n, 100);
 	cr_assert(memmem(img, n, ">DEV-000123</text>", 18));

@@ -193,20 +193,22 @@ static size_t png(const unsigned char *m, int n, unsigned char *out)
 	*d++ = (unsigned char)(raw >> 8);
 	*d++ = (unsigned char)~raw;
 	*d++ = (unsigned char)(~raw >> 8);
+	/* Quiet rows above and below the bars. */
+	unsigned char blank[sizeof(row)];
+	memset(blank, 0xff, rowlen);
+	blank[0] = 0;
+	/* Adler-32 a row at a time: a row r of length L adds L*a + sum (L - i) r[i] to b and sum r[i]
+	 * to a, so each of the two rows is summed once (under 64 KiB nothing overflows). */
+	unsigned long long sum[2] = {0, 0}, wsum[2] = {0, 0};
+	for (size_t i = 0; i < rowlen; i++) {
+		sum[0] += blank[i], wsum[0] += (rowlen - i) * blank[i];
+		sum[1] += row[i], wsum[1] += (rowlen - i) * row[i];
+	}
 	for (unsigned y = 0; y < h; y++) {
-		unsigned char *r = row;
-		/* Quiet rows above and below the bars. */
-		unsigned char blank[sizeof(row)];
-		if (y < QUIET * PX / 2 || y >= h - QUIET * PX / 2) {
-			memset(blank, 0xff, rowlen);
-			blank[0] = 0;
-			r = blank;
-		}
-		memcpy(d, r, rowlen);
-		for (size_t i = 0; i < rowlen; i++) { /* Adler-32; under 64 KiB nothing overflows */
-			a += r[i];
-			b += a;
-		}
+		int bars = y >= QUIET * PX / 2 && y < h - QUIET * PX / 2;
+		memcpy(d, bars ? row : blank, rowlen);
+		b += rowlen * a + wsum[bars];
+		a += sum[bars];
 		d += rowlen;
 	}
 	d = put32(d, ((b % 65521) << 16) | (a % 65521));
