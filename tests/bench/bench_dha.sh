@@ -2,8 +2,9 @@
 # Device certificates, measured in one run (printed, never asserted):
 # - provisioning: `atscheck dha provision` devices/s in tmpfs (all cores, and one) and on disk,
 #   against the documented openssl pipeline (one device at a time, as the factory runs it) and
-#   against the crypto ceiling of this machine: P-256 key generations and ECDSA signatures per
-#   second on one thread and on all cores at once (tests/bench/p256_ceiling.c);
+#   against this machine's floor: a device's keygen, two signatures and files run whole in one
+#   program (tests/bench/files_floor.c, crypto mode), and the crypto alone on one thread and on
+#   all cores at once (tests/bench/p256_ceiling.c);
 # - `atscheck dha verify --dir` devices/s against `openssl verify` run once per device.
 set -uo pipefail
 : "${ATSCHECK:?}" "${ATS_SOURCE_DIR:?}"
