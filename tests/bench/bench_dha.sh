@@ -146,7 +146,7 @@ for k in "${pairs[@]}"; do
   else fast_all[k]=$(ours_once "$W/fastb" "$n_fast" "$cores" png); fi
 done
 
-# --- Verify: --dir against openssl verify once per device, and two pairs (floor, ours). ---
+# --- Verify: --dir against openssl verify once per device, and three pairs (floor, ours). ---
 ours_verify=() vfloor=() vkfloor=()
 for k in "${pairs[@]}"; do
   ceil "$cores"
@@ -193,7 +193,7 @@ if [ -n "$files_t1" ] && [ -n "${files_all[0]}" ] && [ -n "$files_disk" ]; then
   row "atscheck on disk, after each of those" "$disk_all/s and $disk_all2/s"
   row "atscheck time / files-alone time" "tmpfs $(r2 "${files_all[0]} / ${fast_all[0]}")x, disk $(r2 "$files_disk / $disk_all")x and $(r2 "$files_disk2 / $disk_all2")x  (durable files; goal on disk: 1.2x or less)"
   if [ -n "$keygen" ] && [ -n "${floor_all[0]}" ] && [ -n "${floor_all[1]}" ] && [ -n "${floor_all[2]}" ]; then
-    # The floor: a keygen, two signs and the same files, one after the other.
+    # The floor: a keygen, two signs and the same files; run whole, and summed from its parts.
     row "floor, one thread, in one program" "$floor_run1/s; atscheck 1 thread / it: $(r2 "$fast_one / $floor_run1")"
     row "floor on all $cores cores, in one program" "${floor_run[*]} (devices/s, next to each run)"
     row "atscheck $cores threads / it" "$(ratios fast_all floor_run)  (goal 0.80)"
